@@ -1,0 +1,1 @@
+"""Benchmarks registry, the eval runner, tables, plots and cost accounting."""

@@ -1,0 +1,4 @@
+"""Process reward models: step-tag specs, one-pass scorer, trainer and evaluation.
+
+torch and transformers are imported only inside the modules that need them.
+"""

@@ -1,0 +1,172 @@
+"""JSONL reading and writing.
+
+Readers report file, 1-based line and field on bad input (`InputError`). Writers append
+whole lines only: each batch is encoded first and handed to one `os.write` on an
+`O_APPEND` descriptor, then fsynced, so a crash leaves at worst a torn *last* line, which
+`repair_tail` removes before a resumed run appends again. Nothing already written is lost.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from verify.errors import InputError
+from verify.types import Trace
+
+
+def iter_jsonl(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> Iterator[tuple[int, dict]]:
+    """Yield `(line_number, object)` for each non-blank line of a JSONL file.
+
+    A line that is not a JSON object raises `InputError` naming the file and line. With
+    `allow_torn_tail`, a final line without a newline that does not parse (a write cut
+    short by a crash) is skipped instead.
+
+    >>> import tempfile; p = tempfile.mktemp(suffix=".jsonl"); _ = open(p, "w").write('{"a": 1}\\n')
+    >>> list(iter_jsonl(p))
+    [(1, {'a': 1})]
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=str(path))
+    with open(path, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    last = len(lines)
+    for i, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            if allow_torn_tail and i == last:  # no trailing newline: torn by a crash
+                return
+            raise InputError(f"not valid JSON ({exc})", path=str(path), line=i) from None
+        if not isinstance(obj, dict):
+            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=str(path), line=i)
+        yield i, obj
+
+
+def read_jsonl(path: str | os.PathLike, **kw: Any) -> list[dict]:
+    """All objects of a JSONL file (see `iter_jsonl`)."""
+    return [obj for _, obj in iter_jsonl(path, **kw)]
+
+
+def get_field(obj: dict, name: str, types: type | tuple[type, ...], *, path: str | None = None,
+              line: int | None = None, required: bool = True, default: Any = None) -> Any:
+    """Fetch `obj[name]` checking its type; errors name file, line and field."""
+    if name not in obj or obj[name] is None:
+        if required:
+            raise InputError("missing required field", path=path, line=line, field=name)
+        return default
+    value = obj[name]
+    if types is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types)):
+        want = "/".join(t.__name__ for t in _as_tuple(types))
+        raise InputError(f"expected {want}, got {type(value).__name__} ({value!r:.60})",
+                         path=path, line=line, field=name)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"expected a finite number, got {value!r}", path=path, line=line, field=name)
+    return value
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def repair_tail(path: str | os.PathLike) -> int:
+    """Cut a torn final line (no trailing newline) left by a crash; return bytes removed."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if not data or data.endswith(b"\n"):
+            return 0
+        keep = data.rfind(b"\n") + 1
+        fh.truncate(keep)
+        return len(data) - keep
+
+
+def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: bool = True) -> int:
+    """Append records as whole lines in one write; return how many were written.
+
+    >>> import tempfile; p = tempfile.mktemp(suffix=".jsonl")
+    >>> append_jsonl(p, [{"a": 1}, {"a": 2}])
+    2
+    """
+    buf = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode() + b"\n" for r in records)
+    if not buf:
+        return 0
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(buf)
+        while view:  # os.write may be partial on some filesystems; keep going
+            n = os.write(fd, view)
+            view = view[n:]
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return buf.count(b"\n")
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write a JSON document via a temp file and rename, so readers never see half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> list[Trace]:
+    """Read a samples file in the schema `verify sample` writes and `verify eval` reads.
+
+    Each line needs `problem_id` and `text` or `answer`; `sample_index` defaults to the
+    order of appearance within its problem. Types of optional fields are checked.
+    """
+    traces: list[Trace] = []
+    seen: dict[str, int] = {}
+    p = str(path)
+    for line, obj in iter_jsonl(path, allow_torn_tail=allow_torn_tail):
+        pid = get_field(obj, "problem_id", (str, int), path=p, line=line)
+        if "text" not in obj and "answer" not in obj:
+            raise InputError("need 'text' or 'answer'", path=p, line=line, field="text")
+        get_field(obj, "text", str, path=p, line=line, required=False)
+        get_field(obj, "answer", (str, int, float), path=p, line=line, required=False)
+        get_field(obj, "gold", (str, int, float), path=p, line=line, required=False)
+        get_field(obj, "score", float, path=p, line=line, required=False)
+        get_field(obj, "num_tokens", int, path=p, line=line, required=False)
+        get_field(obj, "finish_reason", str, path=p, line=line, required=False)
+        scores = get_field(obj, "step_scores", list, path=p, line=line, required=False)
+        if scores is not None:
+            for j, s in enumerate(scores):
+                if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s):
+                    raise InputError(f"step_scores[{j}] is not a finite number: {s!r:.40}",
+                                     path=p, line=line, field="step_scores")
+        d = dict(obj)
+        d["problem_id"] = str(pid)
+        for k in ("answer", "gold"):
+            if d.get(k) is not None and not isinstance(d[k], str):
+                d[k] = _num_to_str(d[k])
+        if d.get("sample_index") is None:
+            d["sample_index"] = seen.get(d["problem_id"], 0)
+        seen[d["problem_id"]] = max(seen.get(d["problem_id"], 0), int(d["sample_index"]) + 1)
+        d.setdefault("text", "")
+        traces.append(Trace.from_dict(d))
+    return traces
+
+
+def _num_to_str(x: int | float) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def write_traces(path: str | os.PathLike, traces: Iterable[Trace]) -> int:
+    """Append traces to a samples file (one whole line each)."""
+    return append_jsonl(path, (t.to_dict() for t in traces))

@@ -1,0 +1,1 @@
+"""Generator protocol and backends (vllm is imported in exactly one module)."""
