@@ -1,0 +1,223 @@
+"""Evaluate selection methods on recorded samples: the library side of `verify eval --samples`.
+
+Pipeline: read samples (`verify.importers`) -> answer classes and verdicts per problem
+(`verify.grading`) -> per-problem expected accuracy of each method at each k
+(`verify.estimators`, exact over all k-subsets; or the aggregator on the first k samples
+with `subsets="first"`) -> mean over problems with a seeded 95% percentile-bootstrap CI.
+
+Cost multiplier: generated tokens charged to the method relative to one sample. With
+`subsets="exact"` a random k-subset costs k times the mean sample, so it is k; with
+`subsets="first"` it is (tokens of the first k samples) / (mean tokens per sample), averaged
+over problems (k when token counts are unknown).
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from verify.aggregate import METHODS, SCORE_METHODS, MethodSpec, parse_method
+from verify.errors import InputError
+from verify.estimators import (MAX_EXACT_N, best_of_k, bootstrap_ci, majority_at_k, pass_at_k,
+                               vote_at_k)
+from verify.grading import GradedProblem, GradeStats, grade_traces
+from verify.types import Trace
+
+SUBSETS = ("exact", "first")
+
+
+@dataclass
+class MethodResult:
+    """One row of the results: a method at one k, for one grouping."""
+
+    method: str
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    n_problems: int
+    k: int
+    cost_multiplier: float
+    n_samples: int                # samples per problem (the smallest, if they differ)
+    group: str = "equivalence"
+    grade: str = "checker"
+    subsets: str = "exact"
+    estimator: str = "exact"      # exact | exact-enumeration | monte-carlo | first-k
+    mc_se: float = 0.0            # Monte-Carlo standard error of `accuracy` (0 when exact)
+    correct: float = 0.0          # sum over problems of the per-problem expected correctness
+    accuracy_random_ties: float | None = None  # first-k mode: expectation under random tie-breaking
+    ties: int = 0                 # first-k mode: problems where the tie rule decided
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EvalReport:
+    results: list[MethodResult]
+    curves: dict = field(default_factory=dict)     # "family|group" -> list of {k, accuracy, ci_low, ci_high}
+    stats: dict = field(default_factory=dict)      # group -> GradeStats.to_dict()
+    config: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"results": [r.to_dict() for r in self.results], "curves": self.curves,
+                "grading": self.stats, "config": self.config}
+
+
+def _scores_for(spec: MethodSpec, gp: GradedProblem) -> np.ndarray:
+    return gp.outcome_scores if spec.name == "best-of" else gp.prm_scores
+
+
+def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, subsets: str = "exact",
+                   tie: str = "first", mc_trials: int = 2000, max_enum: int = 20_000,
+                   rng: np.random.Generator | None = None) -> dict:
+    """Per-problem expected correctness of `spec` at each k: arrays `value`, `var` (MC
+    variance, 0 when exact), `random_ties`, `tied` and the estimator name.
+
+    >>> gp = GradedProblem("p", "4", np.array([0, 1, 0]), np.array([True, False]), ("4", "5"),
+    ...                    np.full(3, np.nan), np.full(3, np.nan), np.zeros(3, int))
+    >>> problem_values(gp, parse_method("maj@2"), [1, 2, 3])["value"].round(4).tolist()
+    [0.6667, 0.6667, 1.0]
+    """
+    ks = np.asarray(ks, dtype=np.int64)
+    n = gp.n
+    value = np.zeros(len(ks))
+    var = np.zeros(len(ks))
+    rt = np.full(len(ks), np.nan)
+    tied = np.zeros(len(ks), dtype=bool)
+    est = "exact"
+    correct = gp.sample_correct
+    answered = gp.labels >= 0
+    if subsets == "exact":
+        if spec.name in ("pass", "single"):
+            c = int(correct.sum())
+            value[:] = [pass_at_k(n, c, int(k)) for k in ks]
+        elif spec.name == "majority" and n <= MAX_EXACT_N:
+            value[:] = majority_at_k(gp.labels, gp.class_correct, ks)
+        elif spec.name in ("prm-best-of", "best-of"):
+            value[:] = best_of_k(_scores_for(spec, gp), answered, correct, ks, tie="random")
+        else:
+            w = None if spec.name == "majority" else _scores_for(spec, gp)
+            for i, k in enumerate(ks):
+                m, se, exact = vote_at_k(gp.labels, w, gp.class_correct, int(k), max_enum=max_enum,
+                                         trials=mc_trials, rng=rng)
+                value[i], var[i] = m, se * se
+                est = "exact-enumeration" if exact and est != "monte-carlo" else "monte-carlo"
+        return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": est}
+    fn = METHODS.get(spec.name)
+    scores = _scores_for(spec, gp)
+    for i, k in enumerate(ks):
+        k = int(k)
+        if spec.name == "pass":
+            value[i] = float(correct[:k].any())
+            continue
+        items = [None if lab < 0 else int(lab) for lab in gp.labels[:k]]
+        sc = [None if math.isnan(s) else float(s) for s in scores[:k]]
+        v = fn(items, sc, tie=tie, rng=rng)
+        value[i] = 0.0 if v.answer is None else float(gp.class_correct[v.answer])
+        if spec.name == "single":
+            rt[i] = value[i]
+        elif spec.name in ("prm-best-of", "best-of"):
+            top = [j for j in range(k) if items[j] is not None and sc[j] == sc[v.index]] if v.index is not None else []
+            rt[i] = float(np.mean([correct[j] for j in top])) if top else 0.0
+            tied[i] = len(top) > 1
+        else:
+            rt[i] = float(np.mean([gp.class_correct[a] for a in v.tied])) if v.tied else 0.0
+            tied[i] = len(v.tied) > 1
+    return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": "first-k"}
+
+
+def _cost(problems: list[GradedProblem], k: int, subsets: str) -> float:
+    tok = [gp.num_tokens for gp in problems]
+    if subsets == "exact" or any((t <= 0).any() for t in tok):
+        return float(k)
+    return float(np.mean([t[:k].sum() for t in tok]) / np.mean([t.mean() for t in tok]))
+
+
+def _k_grid(n: int) -> list[int]:
+    if n <= 32:
+        return list(range(1, n + 1))
+    grid = sorted({1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512} | {n})
+    return [k for k in grid if k <= n]
+
+
+def _progress_line(msg: str) -> None:
+    print(f"\r{msg}", end="", file=sys.stderr, flush=True)
+
+
+def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce: str = "prod",
+                     subsets: str = "exact", groups: Sequence[str] = ("equivalence",), grade: str = "checker",
+                     tie: str = "first", drop_unfinished: bool = False, seed: int = 0, n_boot: int = 2000,
+                     mc_trials: int = 2000, curves: bool = False,
+                     progress: Callable[[str], None] | None = None) -> EvalReport:
+    """Accuracy with 95% CI of each method on recorded samples (see module docstring).
+
+    >>> ts = [Trace("p1", i, answer=a, gold="4", score=s) for i, (a, s) in enumerate([("4", .2), ("5", .9), ("4", .5)])]
+    >>> r = evaluate_samples(ts, ["maj@3", "best-of-3", "pass@1"], groups=["string"]).results
+    >>> [(x.method, round(x.accuracy, 3), x.k) for x in r]
+    [('majority@3', 1.0, 3), ('best-of-3', 0.0, 3), ('pass@1', 0.667, 1)]
+    """
+    if subsets not in SUBSETS:
+        raise ValueError(f"unknown subsets mode {subsets!r}; known: {', '.join(SUBSETS)}")
+    specs = [parse_method(m) for m in methods]
+    if not specs:
+        raise ValueError("give at least one method, e.g. majority@8")
+    rng = np.random.default_rng(seed)
+    report = EvalReport([], {}, {}, {"reduce": reduce, "subsets": subsets, "grade": grade, "tie": tie,
+                                     "drop_unfinished": drop_unfinished, "seed": seed, "n_boot": n_boot,
+                                     "mc_trials": mc_trials, "methods": [s.spec for s in specs]})
+    for group in groups:
+        def prog(done: int, total: int, _g=group) -> None:
+            if progress is not None and (done == total or done % 10 == 0):
+                progress(f"grading ({_g}) {done}/{total} problems")
+        problems, stats = grade_traces(samples, group=group, grade=grade, reduce=reduce,
+                                       drop_unfinished=drop_unfinished, progress=prog)
+        report.stats[group] = stats.to_dict()
+        if not problems:
+            raise InputError("no problems with samples left to evaluate")
+        n_min = min(gp.n for gp in problems)
+        for spec in specs:
+            _check_spec(spec, problems, n_min)
+            k = n_min if spec.k is None else spec.k
+            ks = [k]
+            if curves:
+                ks = sorted(set(_k_grid(n_min)) | {k}) if spec.name != "single" else [1]
+            per = [problem_values(gp, spec, ks, subsets=subsets, tie=tie, mc_trials=mc_trials, rng=rng)
+                   for gp in problems]
+            if progress is not None:
+                progress(f"{spec.with_k(k).spec} ({group}) done")
+            vals = np.stack([p["value"] for p in per])          # (problems, len(ks))
+            var = np.stack([p["var"] for p in per])
+            ests = {p["estimator"] for p in per}
+            est = "monte-carlo" if "monte-carlo" in ests else sorted(ests)[0]
+            for col, kk in enumerate(ks):
+                lo, hi = bootstrap_ci(vals[:, col], n_boot=n_boot, seed=seed)
+                acc = float(vals[:, col].mean())
+                point = {"k": int(kk), "accuracy": acc, "ci_low": lo, "ci_high": hi,
+                         "mc_se": float(math.sqrt(var[:, col].sum()) / len(problems))}
+                if curves:
+                    report.curves.setdefault(f"{spec.name}|{group}", []).append(point)
+                if kk != k:
+                    continue
+                rt = np.stack([p["random_ties"] for p in per])[:, col]
+                report.results.append(MethodResult(
+                    method=spec.with_k(k).spec, accuracy=acc, ci_low=lo, ci_high=hi,
+                    n_problems=len(problems), k=int(k), cost_multiplier=_cost(problems, int(k), subsets),
+                    n_samples=n_min, group=group, grade=grade, subsets=subsets, estimator=est,
+                    mc_se=point["mc_se"], correct=float(vals[:, col].sum()),
+                    accuracy_random_ties=None if np.isnan(rt).all() else float(rt.mean()),
+                    ties=int(np.stack([p["tied"] for p in per])[:, col].sum())))
+    return report
+
+
+def _check_spec(spec: MethodSpec, problems: list[GradedProblem], n_min: int) -> None:
+    if spec.k is not None and spec.k > n_min:
+        worst = min(problems, key=lambda gp: gp.n)
+        raise InputError(f"method {spec.spec} needs k={spec.k} samples per problem, but problem "
+                         f"{worst.problem_id!r} has only {worst.n}; use k <= {n_min}")
+    if spec.name in SCORE_METHODS:
+        field_ = "score" if spec.name == "best-of" else "step_scores or score"
+        if all(np.isnan(_scores_for(spec, gp)).all() for gp in problems):
+            raise InputError(f"method {spec.spec} needs scores, but no sample has {field_}", field=field_)
