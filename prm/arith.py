@@ -193,7 +193,11 @@ def _runs(toks: list[tuple[str, str]]) -> list[list[_Side]]:
     prev_breaker: str | None = None
     prev_word = ""
     prev_was_space = True
-    for kind, val in toks + [("other", "")]:
+    toks = toks + [("other", "")]
+    for i, (kind, val) in enumerate(toks):
+        if not cur and kind == "op" and toks[i + 1][0] == "sp" and (i == 0 or "\n" in toks[i - 1][1]):
+            prev_was_space = True  # a list bullet ("- 24/60 = 0.40"), not a minus sign
+            continue
         if kind in ("num", "op", "lp", "rp", "eq", "pct"):
             if not cur:
                 start_after_word = prev_breaker == "word"
@@ -227,13 +231,15 @@ def _split_sides(run, start_attached: bool, start_after_word: bool, end_attached
 
 
 def _close(a: Fraction, b: Fraction, decimals: int | None) -> bool:
-    """Equal, or within the rounding of a plain number written with `decimals` places."""
+    """`a` (computed) equals `b`, or `b` is `a` rounded or truncated to `decimals` places."""
     if a == b:
         return True
     rel = max(abs(a), abs(b)) * Fraction(1, 10 ** 9)  # float noise: 14.999999999999998
-    if decimals is not None:
-        return abs(a - b) <= max(Fraction(1, 2 * 10 ** min(decimals, 60)), rel)
-    return abs(a - b) <= rel
+    if decimals is None:
+        return abs(a - b) <= rel
+    unit = Fraction(1, 10 ** min(decimals, 60))
+    truncated = abs(b) <= abs(a) and (a >= 0) == (b >= 0) and abs(a) - abs(b) < unit  # 17.196 -> 17.19
+    return abs(a - b) <= max(unit / 2, rel) or truncated
 
 
 def _pair_holds(left: _Side, right: _Side) -> bool:

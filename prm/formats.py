@@ -39,7 +39,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from verify.errors import InputError, UnknownSpecError
 from verify.io import get_field, iter_jsonl
@@ -118,19 +118,37 @@ def _read_plain(path: str, neutral: float) -> list[StepExample]:
     return out
 
 
-def _read_processbench(path: str, neutral: float) -> list[StepExample]:
-    out = []
+def iter_processbench(path: str | Path) -> Iterator[tuple[int, str, str, list[str], int]]:
+    """Yield `(line, id, problem, steps, label)` for each ProcessBench row, validated.
+
+    `id` falls back to "line-<n>" when the row has none; `label` is -1 or a step index.
+    """
+    path = str(path)
     for line, obj in iter_jsonl(path):
+        rid = get_field(obj, "id", (str, int), path=path, line=line, required=False, default=f"line-{line}")
         question = get_field(obj, "problem", str, path=path, line=line)
         steps = _str_list(obj, "steps", path, line)
         label = get_field(obj, "label", int, path=path, line=line)
         if not -1 <= label < len(steps):
             raise InputError(f"{label} is not -1 or a step index below {len(steps)}",
                              path=path, line=line, field="label")
-        labels = [1.0] * len(steps) if label == -1 else (
-            [1.0] * label + [0.0] + [math.nan] * (len(steps) - label - 1))
-        out.append(StepExample(question, tuple(steps), tuple(labels)))
-    return out
+        yield line, str(rid), question, steps, label
+
+
+def processbench_labels(label: int, n_steps: int) -> tuple[float, ...]:
+    """Step labels from ProcessBench's first-error index: 1 before it, 0 at it, NaN after.
+
+    >>> processbench_labels(1, 3), processbench_labels(-1, 2)
+    ((1.0, 0.0, nan), (1.0, 1.0))
+    """
+    if label == -1:
+        return (1.0,) * n_steps
+    return (1.0,) * label + (0.0,) + (math.nan,) * (n_steps - label - 1)
+
+
+def _read_processbench(path: str, neutral: float) -> list[StepExample]:
+    return [StepExample(q, tuple(steps), processbench_labels(label, len(steps)))
+            for _, _, q, steps, label in iter_processbench(path)]
 
 
 _SHEPHERD_TAG = "ки"

@@ -1,0 +1,119 @@
+"""One way to name a step scorer everywhere: `load_scorer(spec)`.
+
+A step scorer is any callable ``(question, steps) -> list[float]`` giving one score in [0, 1]
+per step (a process reward model in the sense of Lightman et al. 2023). The spec grammar:
+
+- ``arith``: `prm.arith.ArithScorer`, checks the arithmetic each step states (no model);
+- ``python:package.module:function``: any importable callable with that signature;
+- a directory: a trained PRM, loaded by `prm.hf_scorer.HFStepScorer` (torch imported then);
+- a callable object: used as it is.
+
+Every returned scorer has `forward_tokens` (tokens run through a model so far; 0 for
+programmatic scorers) and `score_batch(items)`, and its output is checked: one finite score
+in [0, 1] per step, or `ScorerError`.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from verify.errors import UnknownSpecError, VerifyError
+
+SPEC_FORMS = ("arith", "python:module:function", "a model directory")
+
+
+class ScorerError(VerifyError):
+    """A scorer returned something other than one score in [0, 1] per step."""
+
+
+class CheckedScorer:
+    """Wraps a step scorer so that every call is validated and counted.
+
+    >>> s = CheckedScorer(lambda q, steps: [0.5] * len(steps), name="half")
+    >>> s("q", ["a", "b"]), s.forward_tokens
+    ([0.5, 0.5], 0)
+    """
+
+    def __init__(self, fn: Callable[[str, Sequence[str]], Sequence[float]], *, name: str = ""):
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+
+    @property
+    def forward_tokens(self) -> int:
+        return int(getattr(self.fn, "forward_tokens", 0))
+
+    def __call__(self, question: str, steps: Sequence[str]) -> list[float]:
+        return _validated(self.fn(question, list(steps)), len(steps), self.name)
+
+    def score_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[float]]:
+        """Score several (question, steps) pairs; uses the scorer's own batching if it has one."""
+        batch = getattr(self.fn, "score_batch", None)
+        if batch is None:
+            return [self(q, steps) for q, steps in items]
+        out = list(batch([(q, list(steps)) for q, steps in items]))
+        if len(out) != len(items):
+            raise ScorerError(f"{self.name}: score_batch returned {len(out)} results for {len(items)} traces")
+        return [_validated(s, len(steps), self.name) for s, (_, steps) in zip(out, items)]
+
+    def __repr__(self) -> str:
+        return f"CheckedScorer({self.name})"
+
+
+def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: str = "float32",
+                batch_size: int = 8) -> CheckedScorer:
+    """A validated step scorer from a spec (see the module docstring).
+
+    `device`, `dtype` and `batch_size` only matter for a model directory.
+
+    >>> load_scorer("arith")("q", ["6 * 7 = 42", "6 * 7 = 43"])
+    [0.95, 0.05]
+    """
+    if callable(spec):
+        return CheckedScorer(spec)
+    if not isinstance(spec, str) or not spec:
+        raise UnknownSpecError(f"a scorer spec must be a non-empty string; forms: {', '.join(SPEC_FORMS)}")
+    if spec == "arith":
+        from prm.arith import ArithScorer
+        return CheckedScorer(ArithScorer(), name="arith")
+    if spec.startswith("python:"):
+        return CheckedScorer(_import_callable(spec), name=spec)
+    if Path(spec).is_dir():
+        from prm.hf_scorer import HFStepScorer  # imports torch: only when a model is asked for
+        model = HFStepScorer.from_pretrained(spec, device=device, dtype=dtype, batch_size=batch_size)
+        return CheckedScorer(model, name=spec)
+    raise UnknownSpecError(f"unknown scorer {spec!r}: not 'arith', not 'python:module:function', "
+                           f"and not an existing directory")
+
+
+def _import_callable(spec: str) -> Callable[..., Any]:
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[1] or not parts[2]:
+        raise UnknownSpecError(f"bad scorer spec {spec!r}: expected python:module:function")
+    _, module, attr = parts
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise UnknownSpecError(f"scorer {spec!r}: cannot import module {module!r} ({exc})") from None
+    fn = mod
+    for name in attr.split("."):
+        if not hasattr(fn, name):
+            raise UnknownSpecError(f"scorer {spec!r}: module {module!r} has no attribute {attr!r}")
+        fn = getattr(fn, name)
+    if not callable(fn):
+        raise UnknownSpecError(f"scorer {spec!r}: {attr!r} is not callable")
+    return fn
+
+
+def _validated(scores: Any, n_steps: int, name: str) -> list[float]:
+    try:
+        out = [float(x) for x in scores]
+    except (TypeError, ValueError):
+        raise ScorerError(f"{name}: expected a list of numbers, got {scores!r:.80}") from None
+    if len(out) != n_steps:
+        raise ScorerError(f"{name}: returned {len(out)} scores for {n_steps} steps")
+    for x in out:
+        if not (math.isfinite(x) and 0.0 <= x <= 1.0):
+            raise ScorerError(f"{name}: score {x!r} is not a probability in [0, 1]")
+    return out
