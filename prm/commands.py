@@ -1,6 +1,136 @@
-"""PLACEHOLDER: `verify prm ...` commands are being written."""
+"""`verify prm ...`: train a PRM, add step scores to a samples file, evaluate on ProcessBench.
+
+Thin commands: options -> one library call -> print. torch is imported only when a model
+directory is loaded (or by `train`), never by `verify --help`. Exit codes: 0 success, 1 bad
+input data or scorer (the message names file, line and field), 2 bad usage (typer).
+"""
 from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from typing import Any, Optional
 
 import typer
 
+from verify.errors import VerifyError
+
 app = typer.Typer(help="Process reward models: train, score, evaluate.", no_args_is_help=True)
+
+PRM_HELP = "Scorer: 'arith', 'python:module:function', or a trained PRM directory."
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command("eval")
+def eval_command(
+    data: Path = typer.Option(..., "--data", help="ProcessBench JSONL (id, problem, steps, label)."),
+    prm: str = typer.Option(..., "--prm", help=PRM_HELP),
+    threshold: float = typer.Option(0.5, "--threshold", help="A step scored below this is an error."),
+    sweep: bool = typer.Option(False, "--sweep", help="Also report the F1-best threshold (tuned on this data)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary as JSON here."),
+    records: Optional[Path] = typer.Option(None, "--records", help="Write per-sample predictions (JSONL) here."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1),
+    device: str = typer.Option("cpu", "--device", help="Model scorers: torch device."),
+    dtype: str = typer.Option("float32", "--dtype", help="Model scorers: float32, bfloat16, float16, auto."),
+    spec: Optional[str] = typer.Option(None, "--spec", help="Model scorers: step-tag spec if the directory has none."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N samples."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=10, help="Bootstrap resamples for the CIs."),
+    seed: int = typer.Option(0, "--seed"),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
+) -> None:
+    """ProcessBench: accuracy on erroneous and on correct samples, F1, step AUROC (95% CIs)."""
+    from prm.evaluate import evaluate_processbench
+    from prm.scorers import load_scorer
+    try:
+        scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
+        result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
+                                       records=records, n_boot=bootstrap, seed=seed, progress=not quiet,
+                                       limit=limit)
+    except VerifyError as exc:
+        _fail(exc)
+    if json_out is not None:
+        from verify.io import write_json_atomic
+        write_json_atomic(json_out, _json_safe(result))
+    typer.echo(format_eval(result))
+
+
+def format_eval(result: dict[str, Any]) -> str:
+    """The text table `verify prm eval` prints."""
+    r = result["report"]
+    lines = [f"ProcessBench {Path(result['data']).name}: n={result['n']} "
+             f"({r['n_error']} with an error, {r['n_correct']} fully correct), scorer {result['scorer']}"]
+    lines += _report_lines(r, f"threshold {r['threshold']:g}")
+    lines.append(f"  forward tokens                {result['forward_tokens']}")
+    if result.get("tuned"):
+        lines += _report_lines(result["tuned"], f"threshold {result['tuned']['threshold']:.4g} "
+                                                "TUNED ON THIS TEST SET (optimistic)")
+    return "\n".join(lines)
+
+
+def _report_lines(r: dict[str, Any], title: str) -> list[str]:
+    def ci(v: Any, lo_hi: Any) -> str:
+        if v is None or lo_hi is None:
+            return "n/a"
+        return f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
+    return [
+        f"  {title}",
+        f"  accuracy, erroneous samples   {ci(r['acc_error'], r['acc_error_ci'])}  "
+        f"({r['hits_error']}/{r['n_error']}, Wilson 95% CI)",
+        f"  accuracy, correct samples     {ci(r['acc_correct'], r['acc_correct_ci'])}  "
+        f"({r['hits_correct']}/{r['n_correct']}, Wilson 95% CI)",
+        f"  F1 (harmonic mean)            {ci(r['f1'], r['f1_ci'])}  (bootstrap 95% CI)",
+        f"  step AUROC                    {ci(r['auroc'], r['auroc_ci'])}  "
+        f"({r['n_pos_steps']} correct steps, {r['n_neg_steps']} first-error steps; bootstrap 95% CI)",
+    ]
+
+
+@app.command("score")
+def score_command(
+    samples: Path = typer.Option(..., "--samples", help="Samples JSONL (the schema `verify sample` writes)."),
+    prm: str = typer.Option(..., "--prm", help=PRM_HELP),
+    out: Path = typer.Option(..., "--out", help="Output JSONL; an existing file is resumed."),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="Data JSONL giving each problem's question."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1),
+    device: str = typer.Option("cpu", "--device"),
+    dtype: str = typer.Option("float32", "--dtype"),
+    spec: Optional[str] = typer.Option(None, "--spec", help="Step-tag spec for a model directory without one."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
+) -> None:
+    """Add `step_scores` to every trace of a samples file (resumable)."""
+    from prm.score_file import load_questions, score_samples
+    from prm.scorers import load_scorer
+    try:
+        qs = load_questions(questions) if questions is not None else None
+        scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
+        stats = score_samples(samples, out, scorer, questions=qs, batch_size=batch_size, progress=not quiet)
+    except VerifyError as exc:
+        _fail(exc)
+    typer.echo(f"scored {stats['scored']} traces, {stats['skipped']} already in {out} "
+               f"({stats['total']} in {samples}); forward tokens {scorer.forward_tokens}")
+    if stats["no_question"] and prm != "arith":
+        typer.echo(f"warning: {stats['no_question']} traces had no question (pass --questions)", err=True)
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN -> None, tuples -> lists, so the summary is strict JSON."""
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _register_train() -> None:
+    # prm/cli_train.py is the trainer side's thin command; it must not import torch at import time
+    if importlib.util.find_spec("prm.cli_train") is not None:
+        from prm.cli_train import train_command
+        app.command("train")(train_command)
+
+
+_register_train()

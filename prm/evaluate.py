@@ -40,6 +40,8 @@ class ProcessBenchReport:
     threshold: float
     n_error: int                      # samples with a wrong step (label != -1)
     n_correct: int                    # samples with every step correct
+    hits_error: int                   # erroneous samples whose first error was found exactly
+    hits_correct: int                 # correct samples with no step flagged
     acc_error: float
     acc_error_ci: tuple[float, float]
     acc_correct: float
@@ -143,7 +145,7 @@ def processbench_metrics(labels: Sequence[int], step_scores: Sequence[Sequence[f
     if auc is not None:
         auc_ci = _bootstrap_auroc(per, n_boot, rng)
     return ProcessBenchReport(
-        threshold=float(threshold), n_error=ne, n_correct=nc,
+        threshold=float(threshold), n_error=ne, n_correct=nc, hits_error=ke, hits_correct=kc,
         acc_error=a_err, acc_error_ci=wilson(ke, ne), acc_correct=a_cor, acc_correct_ci=wilson(kc, nc),
         f1=harmonic(a_err, a_cor) if ne and nc else math.nan, f1_ci=f1_ci,
         auroc=auc, auroc_ci=auc_ci, n_pos_steps=sum(flat_y), n_neg_steps=len(flat_y) - sum(flat_y),

@@ -45,6 +45,8 @@ class CheckedScorer:
         return int(getattr(self.fn, "forward_tokens", 0))
 
     def __call__(self, question: str, steps: Sequence[str]) -> list[float]:
+        if not steps:  # nothing to score; some models cannot take an empty step list
+            return []
         return _validated(self.fn(question, list(steps)), len(steps), self.name)
 
     def score_batch(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[list[float]]:
@@ -52,20 +54,25 @@ class CheckedScorer:
         batch = getattr(self.fn, "score_batch", None)
         if batch is None:
             return [self(q, steps) for q, steps in items]
-        out = list(batch([(q, list(steps)) for q, steps in items]))
-        if len(out) != len(items):
-            raise ScorerError(f"{self.name}: score_batch returned {len(out)} results for {len(items)} traces")
-        return [_validated(s, len(steps), self.name) for s, (_, steps) in zip(out, items)]
+        keep = [i for i, (_, steps) in enumerate(items) if steps]
+        out = list(batch([(items[i][0], list(items[i][1])) for i in keep])) if keep else []
+        if len(out) != len(keep):
+            raise ScorerError(f"{self.name}: score_batch returned {len(out)} results for {len(keep)} traces")
+        result: list[list[float]] = [[] for _ in items]
+        for i, s in zip(keep, out):
+            result[i] = _validated(s, len(items[i][1]), self.name)
+        return result
 
     def __repr__(self) -> str:
         return f"CheckedScorer({self.name})"
 
 
 def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: str = "float32",
-                batch_size: int = 8) -> CheckedScorer:
+                batch_size: int = 8, prm_spec: str | None = None) -> CheckedScorer:
     """A validated step scorer from a spec (see the module docstring).
 
-    `device`, `dtype` and `batch_size` only matter for a model directory.
+    `device`, `dtype`, `batch_size` and `prm_spec` (the step-tag spec of a model directory
+    without `prm_spec.json`, e.g. "math-shepherd") only matter for a model directory.
 
     >>> load_scorer("arith")("q", ["6 * 7 = 42", "6 * 7 = 43"])
     [0.95, 0.05]
@@ -81,7 +88,11 @@ def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: s
         return CheckedScorer(_import_callable(spec), name=spec)
     if Path(spec).is_dir():
         from prm.hf_scorer import HFStepScorer  # imports torch: only when a model is asked for
-        model = HFStepScorer.from_pretrained(spec, device=device, dtype=dtype, batch_size=batch_size)
+        try:
+            model = HFStepScorer.from_pretrained(spec, spec=prm_spec, device=device, dtype=dtype,
+                                                 batch_size=batch_size)
+        except (ValueError, OSError) as exc:  # no prm_spec.json, bad dtype, missing weights
+            raise ScorerError(f"cannot load the PRM in {spec}: {exc}") from None
         return CheckedScorer(model, name=spec)
     raise UnknownSpecError(f"unknown scorer {spec!r}: not 'arith', not 'python:module:function', "
                            f"and not an existing directory")

@@ -1,0 +1,129 @@
+"""Add PRM step scores to a samples file, resumably (`verify prm score`).
+
+Input and output are samples files in the schema of `verify.io.read_traces`. Each output
+line is the input trace with `steps` (kept if present, else split from `text` with the
+sampler's own splitter, so that scoring sees the same steps as sampling wrote) and
+`step_scores`, one per step. Like sampling, scoring is resumable: traces whose
+(problem_id, sample_index) are already in the output are skipped, a torn last line left by
+a crash is cut first, and results are appended one batch at a time.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from verify.errors import InputError
+from verify.io import append_jsonl, get_field, iter_jsonl, read_traces, repair_tail
+
+QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
+ID_FIELDS = ("id", "problem_id", "unique_id", "idx")
+
+
+def split_steps(text: str) -> list[str]:
+    """The sampler's step splitter (verify.sampling.steps) when present, else blank lines.
+
+    >>> split_steps("First, 2 + 2 = 4.\\n\\nSo the answer is 4.")
+    ['First, 2 + 2 = 4.', 'So the answer is 4.']
+    """
+    fn = _sampler_splitter()
+    if fn is not None:
+        return list(fn(text))
+    return [s.strip() for s in re.split(r"\n\s*\n", text) if s.strip()]
+
+
+def _sampler_splitter() -> Callable[[str], Any] | None:
+    try:
+        from verify.sampling.steps import split_steps as fn  # written by the sampling side
+    except ImportError:
+        return None
+    return fn
+
+
+def load_questions(path: str | Path) -> dict[str, str]:
+    """Map problem id -> question text from a JSONL data file.
+
+    The id is the first of `id`, `problem_id`, `unique_id`, `idx` present, else the 0-based
+    row number (as `verify sample` numbers rows of files without ids); the question is the
+    first of `question`, `problem`, `instruction`, `query`, `prompt`.
+
+    >>> import json, tempfile
+    >>> p = tempfile.mktemp(suffix=".jsonl")
+    >>> _ = open(p, "w").write(json.dumps({"id": 7, "problem": "1+1?"}) + "\\n")
+    >>> load_questions(p)
+    {'7': '1+1?'}
+    """
+    out: dict[str, str] = {}
+    for row, (line, obj) in enumerate(iter_jsonl(path)):
+        key = next((f for f in ID_FIELDS if obj.get(f) is not None), None)
+        pid = str(get_field(obj, key, (str, int), path=str(path), line=line)) if key else str(row)
+        field = next((f for f in QUESTION_FIELDS if f in obj), None)
+        if field is None:
+            raise InputError(f"no question field (one of {', '.join(QUESTION_FIELDS)})",
+                             path=str(path), line=line, field="question")
+        out[pid] = get_field(obj, field, str, path=str(path), line=line)
+    return out
+
+
+def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
+                  questions: dict[str, str] | None = None, batch_size: int = 16,
+                  progress: bool = True) -> dict[str, int]:
+    """Append every trace of `in_path` with `step_scores` to `out_path`; resume if it exists.
+
+    The question of a trace is `questions[problem_id]` when `questions` is given (a missing
+    id is an error), else the trace's own `question`/`problem`/`prompt` field, else "".
+    Returns counts: total, skipped (already scored), scored, no_question.
+
+    >>> import json, tempfile
+    >>> src, dst = tempfile.mktemp(suffix=".jsonl"), tempfile.mktemp(suffix=".jsonl")
+    >>> _ = open(src, "w").write(json.dumps({"problem_id": "p", "text": "2*3 = 6\\n\\n6+1 = 8"}) + "\\n")
+    >>> score_samples(src, dst, "arith", progress=False)["scored"]
+    1
+    >>> json.loads(open(dst).read())["step_scores"]
+    [0.95, 0.05]
+    """
+    from prm.scorers import CheckedScorer, load_scorer
+    checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
+    traces = read_traces(in_path)
+    line_of = {(t.problem_id, t.sample_index): line  # read_traces keeps one trace per JSON line
+               for t, (line, _) in zip(traces, iter_jsonl(in_path))}
+    out_path = Path(out_path)
+    done: set[tuple[str, int]] = set()
+    if out_path.exists():
+        repair_tail(out_path)
+        done = {(t.problem_id, t.sample_index) for t in read_traces(out_path)}
+    todo = [t for t in traces if (t.problem_id, t.sample_index) not in done]
+    stats = {"total": len(traces), "skipped": len(traces) - len(todo), "scored": 0, "no_question": 0}
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start:start + batch_size]
+        items = []
+        for t in chunk:
+            steps = t.steps or tuple(split_steps(t.text))
+            items.append((_question(t, questions, in_path, line_of[(t.problem_id, t.sample_index)]), steps))
+            stats["no_question"] += items[-1][0] == ""
+        scores = checked.score_batch(items) if items else []
+        records = [replace(t, steps=tuple(steps), step_scores=tuple(s)).to_dict()
+                   for t, (_, steps), s in zip(chunk, items, scores)]
+        append_jsonl(out_path, records)
+        stats["scored"] += len(records)
+        if progress:
+            print(f"\rscored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)",
+                  end="", file=sys.stderr, flush=True)
+    if progress and todo:
+        print(file=sys.stderr)
+    return stats
+
+
+def _question(trace: Any, questions: dict[str, str] | None, in_path: str | Path, line: int) -> str:
+    if questions is not None:
+        if trace.problem_id not in questions:
+            raise InputError(f"{trace.problem_id!r} is not an id in the questions file",
+                             path=str(in_path), line=line, field="problem_id")
+        return questions[trace.problem_id]
+    for key in ("question", "problem", "prompt"):
+        value = trace.meta.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
