@@ -288,3 +288,37 @@ def sampling_se(accuracy, n_problems: int):
     acc = np.asarray(accuracy, dtype=float)
     out = np.sqrt(acc * (1 - acc) / n_problems)
     return float(out) if out.ndim == 0 else out
+
+
+# --------------------------------------------------------------------------- when voting pays
+
+def voting_gain(p, n: int, wrong=1, concentration: float = math.inf, ties: str = "random",
+                abstain: float = 0.0):
+    """Accuracy gained by maj@n over a single sample (maj@1 = p), vectorised over `p`.
+
+    `p` is the mean per-sample accuracy; with a finite `concentration`, problems differ
+    (Beta prior) and the gain shrinks.
+
+    >>> round(voting_gain(0.4, 8, wrong=1), 3), round(voting_gain(0.4, 8, wrong=math.inf), 3)
+    (-0.11, 0.505)
+    """
+    out = np.asarray(heterogeneous_accuracy(p, concentration, n, wrong, ties, abstain)) - np.asarray(p, dtype=float)
+    return float(out) if out.ndim == 0 else out
+
+
+def pays_range(n: int, min_gain: float, wrong=1, concentration: float = math.inf,
+               ties: str = "random", abstain: float = 0.0, grid: int = 1001) -> tuple[float, float] | None:
+    """The interval of p where maj@n beats one sample by at least `min_gain` (None if nowhere).
+
+    The gain is unimodal in p for these models, so the set is one interval (read off a grid
+    of `grid` points).
+
+    >>> lo, hi = pays_range(8, 0.05, wrong=1); round(lo, 3), round(hi, 3)
+    (0.543, 0.949)
+    """
+    p = np.linspace(0.0, 1.0, grid)
+    ok = voting_gain(p, n, wrong, concentration, ties, abstain) >= min_gain
+    if not ok.any():
+        return None
+    idx = np.flatnonzero(ok)
+    return float(p[idx[0]]), float(p[idx[-1]])
