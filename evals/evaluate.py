@@ -13,7 +13,6 @@ over problems (k when token counts are unknown).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -143,15 +142,11 @@ def _k_grid(n: int) -> list[int]:
     return [k for k in grid if k <= n]
 
 
-def _progress_line(msg: str) -> None:
-    print(f"\r{msg}", end="", file=sys.stderr, flush=True)
-
-
 def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce: str = "prod",
                      subsets: str = "exact", groups: Sequence[str] = ("equivalence",), grade: str = "checker",
                      tie: str = "first", drop_unfinished: bool = False, seed: int = 0, n_boot: int = 2000,
                      mc_trials: int = 2000, curves: bool = False,
-                     progress: Callable[[str], None] | None = None) -> EvalReport:
+                     progress: Callable[[str, bool], None] | None = None) -> EvalReport:
     """Accuracy with 95% CI of each method on recorded samples (see module docstring).
 
     >>> ts = [Trace("p1", i, answer=a, gold="4", score=s) for i, (a, s) in enumerate([("4", .2), ("5", .9), ("4", .5)])]
@@ -171,7 +166,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
     for group in groups:
         def prog(done: int, total: int, _g=group) -> None:
             if progress is not None and (done == total or done % 10 == 0):
-                progress(f"grading ({_g}) {done}/{total} problems")
+                progress(f"grading ({_g}) {done}/{total} problems", done == total)
         problems, stats = grade_traces(samples, group=group, grade=grade, reduce=reduce,
                                        drop_unfinished=drop_unfinished, progress=prog)
         report.stats[group] = stats.to_dict()
@@ -187,7 +182,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
             per = [problem_values(gp, spec, ks, subsets=subsets, tie=tie, mc_trials=mc_trials, rng=rng)
                    for gp in problems]
             if progress is not None:
-                progress(f"{spec.with_k(k).spec} ({group}) done")
+                progress(f"{spec.with_k(k).spec} ({group}) done", False)
             vals = np.stack([p["value"] for p in per])          # (problems, len(ks))
             var = np.stack([p["var"] for p in per])
             ests = {p["estimator"] for p in per}
