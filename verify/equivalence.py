@@ -1,23 +1,191 @@
-"""PLACEHOLDER (being replaced by the checker work): gold vs answer -> Verdict."""
+"""Gold vs predicted answer -> tri-state `Verdict`: fast paths in-process, structure in a worker.
+
+Layers, cheapest first; the first that decides wins (`Verdict.method` names it):
+
+1. ``string``  - equal normal forms (`verify.normalize`), e.g. ``\\left(x\\right)`` vs ``(x)``.
+2. ``numeric`` - both sides plain numbers (`verify.numeric`): exact rationals, ``025`` = 25,
+   ``1,000``, ``2\\frac12``, ``10\\%`` = 10 or 0.1, decimals that round an exact value.
+3. ``time`` / ``text`` - clock times (``20:34`` = ``8:34 PM``); word answers compared case-blind.
+4. ``list``    - comma lists whose items are all plain numbers (unordered when bare).
+5. ``structural`` - everything else: the bounded parser (`verify.mathparse`) and randomised
+   identity testing (`verify.compare`) for expressions, sets, tuples, intervals, matrices,
+   equations and inequalities. It runs in a killable worker process under a hard timeout
+   (`verify.worker`), so a check returns within `timeout` seconds from any thread or process.
+
+Never a silent False: parse failures, timeouts and crashes give ``equal=None`` with a reason.
+Gold comes first. The rules are symmetric except for missing answers: no answer in the
+prediction is "not equal" (the model gave none), no answer in the gold is undecided.
+Untrusted text is never passed to eval, sympify or parse_expr.
+"""
 from __future__ import annotations
 
+import re
+
 from verify.extract import extract_answer
+from verify.normalize import FUNCTION_WORDS, normalize
+from verify.numeric import numbers_equal, parse_number, parse_time
 from verify.types import Verdict
 
+DEFAULT_TIMEOUT = 5.0
+MAX_ANSWER_CHARS = 10_000
+MAX_LIST_ITEMS = 200
+_WORDS = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
+_BARE_ITEM = re.compile(r"[^()\[\]{}]*")
 
-def answer_key(answer: str) -> str:
-    return "".join(str(answer).split()).strip("$")
+
+def answer_key(answer: str | None) -> str:
+    """A cheap canonical string: equal keys imply equivalent answers (used to group votes).
+
+    >>> answer_key("\\\\dfrac{1}{2}") == answer_key("0.5") == answer_key("$\\\\frac12$")
+    True
+    """
+    if answer is None:
+        return ""
+    s = normalize(str(answer))
+    n = parse_number(s)
+    if n is not None and not n.percent:
+        return f"{n.value.numerator}/{n.value.denominator}"
+    return s
 
 
-def compare_answers(a: str | None, b: str | None, *, timeout: float = 3.0) -> Verdict:
+def _numeric_items(s: str) -> list | None:
+    if not s or not _BARE_ITEM.fullmatch(s) or "," not in s:
+        return None
+    items = s.split(",")
+    if len(items) > MAX_LIST_ITEMS:
+        return None
+    nums = [parse_number(x.strip()) for x in items]
+    return None if any(n is None for n in nums) else nums
+
+
+def _multiset_equal(xs: list, ys: list) -> bool:
+    if len(xs) != len(ys):
+        return False
+    left = list(ys)
+    for x in xs:
+        for j, y in enumerate(left):
+            if numbers_equal(x, y):
+                del left[j]
+                break
+        else:
+            return False
+    return True
+
+
+def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
+    """The in-process layers on two normalised answers: (equal, reason, method) or None."""
+    if a == b:
+        return True, "same normal form", "string"
+    na, nb = parse_number(a), parse_number(b)
+    if na is not None and nb is not None:
+        eq = numbers_equal(na, nb)
+        return eq, f"{float(na.value):.6g} {'==' if eq else '!='} {float(nb.value):.6g}", "numeric"
+    ta, tb = parse_time(a), parse_time(b)
+    if ta is not None and tb is not None:
+        return ta == tb, "clock times", "time"
+    if _WORDS.fullmatch(a) and _WORDS.fullmatch(b):
+        words = [w.lower() for w in (a + " " + b).split()]
+        if any(len(w) >= 3 and w not in FUNCTION_WORDS for w in words):
+            eq = a.lower() == b.lower()
+            return eq, "word answers " + ("match" if eq else "differ"), "text"
+    la, lb = _numeric_items(a), _numeric_items(b)
+    if la is not None and lb is not None:
+        eq = _multiset_equal(la, lb)
+        return eq, f"number lists ({len(la)} vs {len(lb)} items) " + ("match" if eq else "differ"), "list"
+    return None
+
+
+def _expand_pm(s: str) -> str:
+    if s.count("\\pm") == 1 and "," not in s:
+        return s.replace("\\pm", "+") + ", " + s.replace("\\pm", "-")
+    return s
+
+
+def structural_compare(a: str, b: str) -> tuple[bool | None, str, str]:
+    """The structural layer on two normalised answers (runs inside the worker process)."""
+    from verify.compare import equal
+    from verify.mathparse import ParseError, parse_answer
+
+    trees = []
+    for side, s in (("gold", a), ("pred", b)):
+        try:
+            trees.append(parse_answer(_expand_pm(s)))
+        except (ParseError, RecursionError, ValueError) as e:
+            return None, f"cannot parse {side} answer: {e}", "parse-error"
+    try:
+        eq = equal(trees[0], trees[1])
+    except RecursionError:
+        return None, "expression nested too deep", "structural"
+    if eq is None:
+        return None, "could not evaluate either side", "structural"
+    return eq, "structurally " + ("equal" if eq else "different"), "structural"
+
+
+def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
+    """Compare two already-extracted answers (gold first). `timeout=None` runs in-process.
+
+    >>> compare_answers("\\\\frac{1}{2}", "0.5").equal
+    True
+    >>> compare_answers("[1, 2)", "(1, 2)").equal
+    False
+    """
     if a is None or b is None:
-        return Verdict(None, "no-answer", a, b)
-    return Verdict(answer_key(a) == answer_key(b), "", a, b, "string")
+        if b is None and a is not None:
+            return Verdict(False, "no answer extracted from pred", a, None, "none")
+        return Verdict(None, "no answer extracted from gold", a, b, "none")
+    a, b = str(a), str(b)
+    if a == b:
+        return Verdict(True, "identical", a, b, "string")
+    if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
+        return Verdict(None, f"answer longer than {MAX_ANSWER_CHARS} characters", a, b, "size")
+    na, nb = normalize(a), normalize(b)
+    if not na or not nb:
+        return Verdict(None if not na else False, "empty answer after normalisation", a, b, "none")
+    fast = fast_compare(na, nb)
+    if fast is not None:
+        return Verdict(fast[0], fast[1], a, b, fast[2])
+    if timeout is None:
+        eq, reason, method = structural_compare(na, nb)
+        return Verdict(eq, reason, a, b, method)
+    from verify.worker import POOL, WorkerCrashed, WorkerTimeout
+
+    try:
+        out = POOL.run({"gold": na, "pred": nb}, timeout)
+    except WorkerTimeout:
+        return Verdict(None, f"timeout after {timeout:g}s", a, b, "timeout")
+    except WorkerCrashed as e:
+        return Verdict(None, f"checker worker crashed: {e}", a, b, "crash")
+    return Verdict(out["equal"], out["reason"], a, b, out["method"])
 
 
-def check(gold: str, pred: str, *, timeout: float = 3.0) -> Verdict:
-    return compare_answers(extract_answer(str(gold)), extract_answer(str(pred)), timeout=timeout)
+def _as_text(x) -> str | None:
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x)) if abs(x) < 1e16 else repr(x)
+    return str(x)
 
 
-def equivalent(gold: str, pred: str, **kw) -> bool:
+def check(gold, pred, *, timeout: float | None = DEFAULT_TIMEOUT, fallback_last_number: bool = True) -> Verdict:
+    """Extract the answer from both raw texts, then compare them (gold first).
+
+    >>> check("$9$", "so the answer is \\\\boxed{9}.").equal
+    True
+    >>> check("\\\\frac{1}{2}", "The answer is 0.4").equal
+    False
+    """
+    g, p = _as_text(gold), _as_text(pred)
+    ga = None if g is None else extract_answer(g, fallback_last_number=True)
+    pa = None if p is None else extract_answer(p, fallback_last_number=fallback_last_number)
+    return compare_answers(ga, pa, timeout=timeout)
+
+
+def equivalent(gold, pred, **kw) -> bool:
+    """True only when `check` decides equal (undecided counts as not equivalent).
+
+    >>> equivalent("1,000", "1000")
+    True
+    """
     return check(gold, pred, **kw).equal is True

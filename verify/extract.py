@@ -1,15 +1,161 @@
-"""PLACEHOLDER (being replaced by the checker work): model text -> final answer string."""
+"""Model text -> final answer string.
+
+`extract_answer(text)` finds the final answer in a model response (or a gold field) by trying,
+in this priority order, and returning the first that matches:
+
+1. the LAST ``\\boxed{...}`` or ``\\fbox{...}`` (nested braces balanced; also ``\\boxed 5``);
+2. the last "the (final) answer is ..." (rest of that line; the math inside ``$...$`` if any);
+3. the last GSM8K marker ``#### 42``;
+4. the last "Answer: ..." line (also ``**Answer:** ...``);
+5. a multiple-choice letter: "option (B)", "choice C", or a response that ends with ``(B)``;
+6. the whole text, when it is short and reads as a bare answer (``9``, ``$9$``, ``10 square
+   units``, ``x = 1, y = 2``) rather than prose (no prose words such as "the", "so", "is");
+7. the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``), unless
+   ``fallback_last_number=False``.
+
+The result is cleaned: surrounding ``$``, ``\\(..\\)``, ``\\[..\\]``, markdown ``**`` and a
+trailing period are stripped. The rules follow the common practice of the MATH (Hendrycks et
+al., 2021) and GSM8K (Cobbe et al., 2021) graders; nothing here evaluates the text.
+"""
 from __future__ import annotations
 
 import re
 
+MAX_TEXT_CHARS = 200_000  # longer texts: only the tail is searched (final answers come last)
+
+_BOX = re.compile(r"\\(?:boxed|fbox)\b")
+_ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
+_HASHES = re.compile(r"####[ \t]*([^\n]*)")
+_ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
+_MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
+_MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
+_PROSE = frozenset(
+    "the is are was were so thus therefore hence we get answer final then which that this of "
+    "to for since because find value solution let be have has it can must will there with "
+    "from by as our us you equals gives given total number result".split()
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_TEXT_CMD = re.compile(r"\\[A-Za-z]+")
+
+
+def _balanced(text: str, start: int) -> str | None:
+    """Content of the brace group opening at text[start] == '{', or None if unclosed."""
+    depth = 0
+    for i in range(start, len(text)):
+        c = text[i]
+        if c == "\\":
+            continue
+        if c == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif c == "}" and text[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i]
+    return None
+
+
+def _last_boxed(text: str) -> str | None:
+    for m in reversed(list(_BOX.finditer(text))):
+        j = m.end()
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            inner = _balanced(text, j)
+            if inner is not None:
+                return inner
+        elif j < len(text):
+            tok = re.match(r"[^\s$]+", text[j:])
+            if tok:
+                return tok.group(0)
+    return None
+
+
+def clean_answer(ans: str) -> str:
+    """Strip math delimiters, markdown bold and a trailing period from an extracted answer.
+
+    >>> clean_answer("$\\\\frac{1}{2}$.")
+    '\\\\frac{1}{2}'
+    """
+    s = ans.strip()
+    for _ in range(3):
+        before = s
+        s = s.strip().strip("*").strip()
+        if s.endswith(".") and not s.endswith("\\."):
+            s = s[:-1].rstrip()
+        if len(s) >= 2 and s.startswith("$") and s.endswith("$"):
+            s = s.strip("$")
+        for a, b in (("\\(", "\\)"), ("\\[", "\\]")):
+            if s.startswith(a) and s.endswith(b):
+                s = s[len(a):-len(b)]
+        if s == before:
+            break
+    return s.strip()
+
+
+def _after_marker(rest: str) -> str:
+    """The answer part of the text after "the answer is": inline math if present, else the clause."""
+    m = _INLINE_MATH.search(rest)
+    if m:
+        return m.group(1)
+    rest = re.split(r"(?<=[^\d\\])\.(?:\s|$)|\.\s", rest, maxsplit=1)[0]
+    return rest
+
+
+def _is_bare(text: str) -> bool:
+    if len(text) > 300 or "\n\n" in text:
+        return False
+    plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm)\{[^{}]*\}", " ", text)
+    plain = _TEXT_CMD.sub(" ", plain)
+    words = [w.lower() for w in _WORD.findall(plain)]
+    if any(w in _PROSE for w in words):
+        return False
+    if re.search(r"[.!?]\s+[A-Z][a-z]", text):
+        return False
+    return len(words) <= 4
+
 
 def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
-    m = re.findall(r"\\boxed\{([^{}]*)\}", text or "")
-    if m:
-        return m[-1].strip()
+    """The final answer in `text`, or None when none is found (see module docstring for the order).
+
+    >>> extract_answer("so the total is \\\\boxed{\\\\frac{1}{2}}. Done")
+    '\\\\frac{1}{2}'
+    >>> extract_answer("Natalia sold 48+24 = 72 clips.\\n#### 72")
+    '72'
+    >>> extract_answer("I think it is 5 or 6", fallback_last_number=False) is None
+    True
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[-MAX_TEXT_CHARS:]
+    boxed = _last_boxed(text)
+    if boxed is not None:
+        return clean_answer(boxed)
+    for pattern in (_ANSWER_IS, _HASHES, _ANSWER_COLON):
+        found = None
+        for found in pattern.finditer(text):
+            pass
+        if found is not None:
+            ans = clean_answer(_after_marker(found.group(1)))
+            if ans:
+                return ans
+    found = None
+    for found in _MC_WORD.finditer(text):
+        pass
+    if found is not None:
+        return found.group(1)
+    m = _MC_END.search(text)
+    if m and len(text.strip()) > 3:
+        return m.group(1)
+    stripped = clean_answer(text)
+    if stripped and _is_bare(stripped):
+        return stripped
     if fallback_last_number:
-        nums = re.findall(r"-?\d+(?:\.\d+)?", text or "")
+        nums = _NUMBER.findall(text)
         if nums:
             return nums[-1]
     return None

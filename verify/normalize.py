@@ -1,0 +1,131 @@
+"""String normalisation of extracted answers: the first, cheapest layer of the checker.
+
+`normalize(answer)` rewrites an answer into a canonical spelling without changing its meaning:
+LaTeX spacing and sizing commands go (``\\left``, ``\\!``, ``\\,``, ``\\displaystyle``),
+``\\dfrac``/``\\tfrac`` become ``\\frac``, doubly escaped commands (``\\\\frac``) are undone,
+wrappers such as ``\\mathrm{E}``/``\\textbf{A}`` are unwrapped, trailing units are dropped
+(``10\\text{ cm}^2``, ``10 square units``, ``10weeks``; but not ``10cm``/``10m``, which read as
+products), a leading ``x \\in`` and a trailing ``\\approx 0.577`` are dropped, ``\\$`` and degree
+marks go, unicode minus/times/pi become ASCII/LaTeX. Whitespace is removed except one space
+between two digits (``1 1/2`` is a mixed number, ``11/2`` is not).
+
+Equal normal forms imply equivalent answers, so `answer_key` (used to group votes) is built on it.
+The rules follow the MATH grader's `strip_string` (Hendrycks et al., 2021) and extend it.
+"""
+from __future__ import annotations
+
+import re
+
+UNIT_WORDS = frozenset(
+    """unit units square sq cubic cm mm km m meter meters metre metres centimeter centimeters
+    kilometer kilometers millimeter millimeters inch inches in ft foot feet yard yards mile miles
+    mph kg g gram grams kilogram kilograms pound pounds lb lbs ounce ounces oz liter liters litre
+    litres ml l gallon gallons second seconds sec s minute minutes min hour hours hr hrs day days
+    week weeks month months year years dollar dollars cent cents degree degrees deg radian radians
+    percent point points people person students times ways cups cup page pages mm2 cm2 m2""".split()
+)
+FUNCTION_WORDS = frozenset(
+    "sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan ln log exp sqrt pi and or inf "
+    "infty max min gcd lcm det mod".split()
+)
+_DOUBLE_ESC = re.compile(r"\\\\(?=(?:frac|dfrac|tfrac|sqrt|begin|end|text|pi|left|right|cdot|times|"
+                         r"infty|sin|cos|tan|log|ln|mathrm|mathbf|pm|le|ge|neq|circ|approx)(?![A-Za-z]))")
+_WRAPPERS = re.compile(r"\\(?:mathrm|textbf|mathbf|textit|mathit|mathsf|boldsymbol|bm|operatorname|"
+                       r"textrm|mathnormal|displaystyle)\s*\{([^{}]*)\}")
+_TEXT = re.compile(r"\\(?:text|mbox|textnormal)\s*\{([^{}]*)\}")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\(?:left|right|big|Big|bigg|Bigg|bigl|bigr|Bigl|Bigr)(?![A-Za-z])|"
+                      r"\\(?:displaystyle|textstyle|quad|qquad)(?![A-Za-z])|~")
+_UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
+            "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ",
+            "\u00b0": "^\\circ", "\u221a": "\\sqrt", "\u00f7": "\\div ", "\u00bd": "1/2", "\u2009": " ",
+            "\u00a0": " "}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_TRAIL_UNIT_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|mbox)\s*\{[^{}]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_TRAIL_WORDS = re.compile(r"(?<=[\d}).\w])\s+([A-Za-z][A-Za-z ]*?)\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_ATTACHED_UNIT = re.compile(r"(?<=\d)([A-Za-z]{3,})\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_IN_PREFIX = re.compile(r"^\s*[A-Za-z]\s*\\in\s*")
+_APPROX = re.compile(r"\\approx|≈")
+_SPACES = re.compile(r"\s+")
+_DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
+_CLOCK = re.compile(r"\d:\d\d")
+_CMD_SPACE = re.compile(r"(\\[A-Za-z]+) (?=[A-Za-z])")
+_LONE_LETTER_PARENS = re.compile(r"^\(([A-Za-z])\)$")
+
+
+def undo_double_escape(s: str) -> str:
+    """Undo doubled backslashes when they precede a LaTeX command (``\\\\frac`` -> ``\\frac``)."""
+    if _DOUBLE_ESC.search(s):
+        s = _DOUBLE_ESC.sub(r"\\", s)
+        s = s.replace("\\\\\\\\", "\\\\")
+    return s
+
+
+def _strip_units(s: str) -> str:
+    if _CLOCK.search(s):
+        return s
+    t = _TRAIL_UNIT_TEXT.sub("", s)
+    if t != s and t.strip():
+        s = t
+    m = _TRAIL_WORDS.search(s)
+    if m and re.search(r"[\d})]", s[:m.start()]):
+        words = m.group(1).split()
+        if all(w.lower() in UNIT_WORDS or (len(w) >= 3 and w.lower() not in FUNCTION_WORDS) for w in words):
+            s = s[:m.start()]
+    m = _ATTACHED_UNIT.search(s)
+    if m and m.group(1).lower() in UNIT_WORDS:
+        s = s[:m.start()]
+    return s
+
+
+def normalize(answer: str) -> str:
+    """A canonical spelling of an extracted answer (meaning-preserving, see module docstring).
+
+    >>> normalize("\\\\left( \\\\dfrac{1}{2}, 3 \\\\right)")
+    '(\\\\frac{1}{2},3)'
+    >>> normalize("10\\\\text{ cm}^2")
+    '10'
+    """
+    s = answer.strip()
+    if not s:
+        return s
+    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    s = undo_double_escape(s)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
+    s = s.replace("\\$", "").replace("$", "")
+    for _ in range(3):
+        t = _WRAPPERS.sub(r"\1", s)
+        if t == s:
+            break
+        s = t
+    s = re.sub(r",\\!\s*(?=\d{3})", ",", s)
+    s = _SPACING.sub(" ", s)
+    s = re.sub(r"\\text\s*\{\s*(?:and|or)\s*\}", ",", s)
+    s = re.sub(r",\s*(?:and|or)\s+", ",", s)
+    s = re.sub(r"(?<=\S)\s+(?:and|or)\s+(?=\S)", ",", s)
+    m = _APPROX.search(s)
+    if m and s[:m.start()].strip():
+        s = s[:m.start()]
+    s = _IN_PREFIX.sub("", s)
+    s = s.strip()
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        s = s[:-1]
+    s = s.rstrip(".").strip()
+    s = _DEGREES.sub(lambda m: "^\\circ", s)
+    if s.endswith("^\\circ") and re.fullmatch(r"[-+\d.,\s]+\^\\circ", s):
+        s = s[: -len("^\\circ")]
+    s = _strip_units(s)
+    t = _TEXT.sub(r"\1", s)
+    if t != s:
+        s = t
+    s = s.replace("\\{", "{").replace("\\}", "}")
+    s = _SPACES.sub(" ", s).strip()
+    s = re.sub(r"\s*,[\s,]*", lambda m: ", " if " " in m.group(0) else ",", s)
+    s = _CMD_SPACE.sub("\\1\x00", s)
+    s = s.replace(", ", ",\x00")
+    s = _DIGIT_SPACE.sub("\x00", s).replace(" ", "").replace("\x00", " ")
+    s = re.sub(r"_\{(\w)\}", r"_\1", s)
+    m = _LONE_LETTER_PARENS.match(s)
+    if m:
+        s = m.group(1)
+    return s

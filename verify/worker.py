@@ -1,0 +1,128 @@
+"""A hard per-check timeout that works from any thread, asyncio task or worker process.
+
+`signal.alarm` only works on the main thread, and `multiprocessing.Pool` workers are daemonic
+and cannot start children. So the structural layer runs in plain child processes
+(``python -m verify._symworker``) that speak one JSON object per line over pipes. The caller
+waits on the pipe with `select` and a deadline; on timeout the child is killed (SIGKILL) and a
+fresh one is started for the next check. Idle children are reused (a small pool, one child per
+concurrent caller), and a forked process never reuses its parent's children. POSIX only.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+STARTUP_LIMIT_S = 60.0  # starting python + imports on a busy machine; not counted in the check timeout
+MAX_IDLE = 8
+
+
+class WorkerTimeout(TimeoutError):
+    """The check did not finish within its timeout; the worker was killed."""
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker process died (out of memory, killed from outside)."""
+
+
+class _Worker:
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verify._symworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
+        )
+        self.buf = b""
+        ready = self._read_line(time.monotonic() + STARTUP_LIMIT_S)
+        if ready.strip() != b'"ready"':
+            self.kill()
+            raise WorkerCrashed("worker did not start")
+
+    def _read_line(self, deadline: float) -> bytes:
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout()
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                raise WorkerTimeout()
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise WorkerCrashed("worker exited")
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line
+
+    def request(self, payload: dict, timeout: float) -> dict:
+        data = (json.dumps(payload) + "\n").encode()
+        try:
+            self.proc.stdin.write(data)
+        except (BrokenPipeError, OSError) as e:
+            raise WorkerCrashed(str(e)) from None
+        return json.loads(self._read_line(time.monotonic() + timeout))
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: list[_Worker] = []
+        self.pid = os.getpid()
+
+    def _acquire(self) -> _Worker:
+        with self.lock:
+            if self.pid != os.getpid():  # forked: the children belong to the parent
+                self.idle, self.pid = [], os.getpid()
+            if self.idle:
+                return self.idle.pop()
+        return _Worker()
+
+    def _release(self, w: _Worker) -> None:
+        with self.lock:
+            if len(self.idle) < MAX_IDLE and self.pid == os.getpid():
+                self.idle.append(w)
+                return
+        w.kill()
+
+    def run(self, payload: dict, timeout: float) -> dict:
+        """Send one request to a worker; raise WorkerTimeout / WorkerCrashed (worker discarded)."""
+        w = self._acquire()
+        try:
+            out = w.request(payload, timeout)
+        except BaseException:
+            w.kill()
+            raise
+        self._release(w)
+        return out
+
+    def close(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+            mine = self.pid == os.getpid()
+        if mine:
+            for w in idle:
+                w.kill()
+
+
+POOL = _Pool()
+atexit.register(POOL.close)
