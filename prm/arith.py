@@ -52,7 +52,7 @@ _TRANSLATE = str.maketrans({"×": "*", "·": "*", "∗": "*", "÷": "/", "−": 
                             "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)"})
 # words that make a neighbouring number an operand of a longer expression ("15 pages x 1/3 = 5")
 _OPERATOR_WORDS = frozenset({"x", "times", "of", "by", "multiplied", "divided", "plus", "minus",
-                             "over", "per", "and", "less", "more", "than"})
+                             "over", "per"})
 _GSM8K_ANNOT = re.compile(r"<<([^<>]{0,400})>>")
 _TOKEN = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+(?:\.\d+)?|\.\d+)"
