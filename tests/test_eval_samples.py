@@ -92,8 +92,9 @@ def test_real_checker_groups_fraction_and_decimal():
     if compare_answers("\\frac{1}{2}", "0.5").equal is not True:
         pytest.skip("the checker in this checkout does not decide \\frac{1}{2} == 0.5 yet")
     traces = [T("a", 0, "3", gold="1/2"), T("a", 1, "\\frac{1}{2}", gold="1/2"), T("a", 2, "3", gold="1/2"),
-              T("a", 3, "0.5", gold="1/2")]
-    assert acc(traces, "maj@4", subsets="first").correct == 1
+              T("a", 3, "0.5", gold="1/2"), T("a", 4, "\\dfrac12", gold="1/2")]
+    assert acc(traces, "maj@5", subsets="first").correct == 1                 # 3 equivalent votes beat 2
+    assert acc(traces, "maj@5", subsets="first", groups=["string"]).correct == 0
 
 
 def test_answers_extracted_from_text_when_missing():
