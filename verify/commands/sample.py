@@ -1,9 +1,69 @@
-"""PLACEHOLDER: the `verify sample` command is being written."""
+"""`verify sample`: N traces per problem into a resumable JSONL file (see verify/sampling/run.py)."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
+from verify.errors import VerifyError
 
-def command() -> None:
-    """Not written yet."""
-    raise typer.Exit(2)
+
+def command(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="aime24, aime25, amc23, math500, gsm8k or arith"),
+    out: Path = typer.Option(..., "--out", "-o", help="samples JSONL (appended to; reruns resume)"),
+    data_file: Optional[Path] = typer.Option(None, "--data-file", help="local JSONL/Parquet instead of the hub"),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="model path/id ('smollm2' default for transformers); served model "
+                                             "name (openai); module:function (callable); samples file (replay)"),
+    backend: str = typer.Option("transformers", "--backend", "-b",
+                                help="transformers, vllm, openai, callable, replay"),
+    n: int = typer.Option(8, "-n", help="samples per problem (the budget with --adaptive)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="first L problems only"),
+    temperature: float = typer.Option(0.7, "--temperature"),
+    top_p: float = typer.Option(0.95, "--top-p"),
+    max_tokens: int = typer.Option(512, "--max-tokens"),
+    seed: int = typer.Option(0, "--seed"),
+    stop: List[str] = typer.Option([], "--stop", help="stop string (repeatable)"),
+    batch_size: int = typer.Option(8, "--batch-size", help="prompts per generate call"),
+    step_sep: str = typer.Option("\\n\\n", "--step-sep", help="step separator, with \\n escapes"),
+    prompt: str = typer.Option("auto", "--prompt", help="prompt family: auto, chat, qwen-math, fewshot-boxed, base"),
+    adaptive: bool = typer.Option(False, "--adaptive", help="sample in rounds; stop problems early"),
+    adaptive_rule: str = typer.Option("beta", "--adaptive-rule", help="beta, esc or overtake"),
+    round_size: int = typer.Option(2, "--round-size", help="samples per problem per adaptive round"),
+    confidence: float = typer.Option(0.95, "--confidence", help="beta rule threshold"),
+    dtype: str = typer.Option("auto", "--dtype", help="model dtype (transformers, vllm)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1"),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size"),
+    data_parallel_size: int = typer.Option(1, "--data-parallel-size"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress line"),
+) -> None:
+    """Sample N reasoning traces per problem into OUT (one trace per line, resumable)."""
+    from evals.benchmarks import load_problems
+    from evals.prompts import build_prompt, family_for_model
+    from verify.sampling.adaptive import AdaptiveRule
+    from verify.sampling.base import SamplingParams
+    from verify.sampling.factory import build_generator
+    from verify.sampling.run import sample_to_file
+    from verify.sampling.steps import parse_sep
+
+    try:
+        problems = load_problems(dataset, data_file, limit)
+        family = family_for_model(model if backend in ("transformers", "vllm", "openai") else None) \
+            if prompt == "auto" else prompt
+        build_prompt(problems[0], family)  # unknown family: fail before loading a model
+        params = SamplingParams(temperature=temperature, top_p=top_p, max_tokens=max_tokens, stop=tuple(stop),
+                                seed=seed)
+        rule = AdaptiveRule(budget=n, round_size=round_size, rule=adaptive_rule, confidence=confidence) \
+            if adaptive else None
+        gen = build_generator(backend, model, problems=problems, dtype=dtype, base_url=base_url,
+                              tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
+                              seed=seed)
+        report = sample_to_file(problems, gen, out, n=n, params=params, batch_size=batch_size,
+                                prompt=lambda p: build_prompt(p, family), step_sep=parse_sep(step_sep),
+                                backend=backend, model=model or getattr(gen, "name", None), adaptive=rule,
+                                progress=not quiet)
+    except (VerifyError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report.summary())

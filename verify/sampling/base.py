@@ -1,0 +1,148 @@
+"""The Generator protocol, its small records, and the backend registry.
+
+A generator takes a batch of prompts and N and returns N completions per prompt, each with
+its text, token count, finish reason and (when the backend gives it) the summed
+log-probability. This mirrors vLLM's `RequestOutput.outputs[i]` (`CompletionOutput`) and
+simonw/llm's model protocol. Backends are registered by *import string*, so `vllm` (or
+torch) is imported only when that backend is chosen.
+
+A prompt is either a plain string (sent as is) or a list of chat messages
+(`[{"role": "user", "content": ...}]`), to which the backend applies the model's chat
+template.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, Sequence, Union, runtime_checkable
+
+from verify.errors import UnknownSpecError
+
+Messages = list[dict[str, str]]
+Prompt = Union[str, Messages]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Sampling settings shared by every backend.
+
+    >>> SamplingParams(temperature=0.0).greedy
+    True
+    """
+
+    temperature: float = 0.7       # common self-consistency setting; 0 means greedy
+    top_p: float = 0.95
+    max_tokens: int = 512
+    stop: tuple[str, ...] = ()     # stop strings; the returned text excludes them
+    seed: int | None = 0           # None: not seeded (not reproducible)
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+    def replace(self, **kw: Any) -> "SamplingParams":
+        d = asdict(self)
+        d.update(kw)
+        d["stop"] = tuple(d["stop"] or ())
+        return SamplingParams(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled continuation of one prompt."""
+
+    text: str
+    num_tokens: int = 0            # generated tokens; 0 means the backend could not say
+    finish_reason: str = "stop"    # "stop" (EOS or a stop string) or "length" (hit max_tokens)
+    logprob: float | None = None   # sum of the sampled tokens' log-probabilities, if known
+    prompt_tokens: int = 0         # prompt length in tokens; 0 means unknown
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Anything with `generate(prompts, n, params) -> list[list[Completion]]`.
+
+    The outer list follows `prompts`; each inner list has exactly `n` completions.
+    Optional attribute `name` (model name written into each trace).
+    """
+
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+        ...
+
+
+# name -> "module:attribute"; the module is imported only when the backend is chosen
+BACKENDS: dict[str, str] = {
+    "transformers": "verify.sampling.transformers_backend:TransformersGenerator",
+    "vllm": "verify.sampling.vllm_backend:VLLMGenerator",
+    "openai": "verify.sampling.openai_backend:OpenAIGenerator",
+    "callable": "verify.sampling.callable_backend:CallableGenerator",
+    "replay": "verify.sampling.replay_backend:ReplayGenerator",
+}
+
+
+def resolve(spec: str) -> Any:
+    """Import `"package.module:attr"` and return the attribute."""
+    module, _, attr = spec.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+def get_generator(backend: str, **kw: Any) -> Generator:
+    """Build a backend by registry name (or `"module:Class"` import string).
+
+    >>> g = get_generator("callable", fn=lambda prompt, n: ["\\\\boxed{2}"] * n)
+    >>> g.generate(["1+1?"], 2, SamplingParams())[0][1].text
+    '\\\\boxed{2}'
+    """
+    if backend in BACKENDS:
+        spec = BACKENDS[backend]
+    elif ":" in backend:
+        spec = backend
+    else:
+        close = difflib.get_close_matches(backend, BACKENDS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownSpecError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}.{hint}")
+    return resolve(spec)(**kw)
+
+
+def derive_seed(seed: int | None, *keys: Any) -> int | None:
+    """A 31-bit seed that depends only on `seed` and `keys` (stable across runs and machines).
+
+    >>> derive_seed(0, "batch", 3) == derive_seed(0, "batch", 3) != derive_seed(0, "batch", 4)
+    True
+    """
+    if seed is None:
+        return None
+    h = hashlib.blake2b(repr((seed,) + keys).encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") % (2**31 - 1)
+
+
+def trim_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """Cut `text` before the earliest stop string; report whether one was found.
+
+    >>> trim_at_stop("a + b\\nQuestion: x", ["Question:"])
+    ('a + b\\n', True)
+    """
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def as_messages(prompt: Prompt) -> Messages:
+    """A prompt as chat messages (a plain string becomes one user turn)."""
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """A readable one-string form of a prompt (for matching and logs, not for models)."""
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(f"{m.get('role', '')}: {m.get('content', '')}" for m in prompt)

@@ -1,0 +1,230 @@
+"""Resumable sampling to a JSONL file: N traces per problem, one line per trace.
+
+Crash safety (see verify/io.py): every batch is appended as whole lines in one `os.write`
+and fsynced; a run first cuts a torn last line (`repair_tail`), then skips every
+(problem_id, sample_index) already in the file. A `kill -9` therefore loses at most the
+batch in flight and never leaves a corrupt line, and rerunning the same command finishes
+the job without duplicates.
+
+Determinism: batches are fixed slices of the problem list and batch b is sampled with
+`derive_seed(seed, "batch", b)`. A batch that was only partly written is sampled again in
+full with the same seed and only its missing rows are kept, so for a seeded backend a
+resumed run writes the same traces as an uninterrupted one. In adaptive mode the seed of a
+round's chunk is derived from its (problem, samples-so-far) pairs.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from verify.errors import InputError
+from verify.extract import extract_answer
+from verify.io import append_jsonl, get_field, iter_jsonl, repair_tail
+from verify.sampling.adaptive import AdaptiveRule
+from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
+from verify.sampling.steps import DEFAULT_SEP, split_steps
+from verify.types import Problem, Trace
+
+
+@dataclass
+class SampleReport:
+    """What a `sample_to_file` run did."""
+
+    out: str
+    problems: int
+    n: int
+    written: int = 0          # traces written by this run
+    already: int = 0          # traces found in the file for these problems before the run
+    tokens: int = 0           # generated tokens in this run (0 when the backend cannot count)
+    seconds: float = 0.0
+    repaired_bytes: int = 0   # torn tail cut from the file before resuming
+    per_problem: dict[str, int] = field(default_factory=dict)  # samples in the file after the run
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_problem.values())
+
+    @property
+    def saved(self) -> int:
+        """Samples not drawn compared with n per problem (adaptive mode)."""
+        return self.problems * self.n - self.total
+
+    def summary(self) -> str:
+        rate = self.tokens / self.seconds if self.seconds > 0 else 0.0
+        s = (f"{self.out}: {self.total} traces for {self.problems} problems "
+             f"({self.written} new, {self.already} already there); {self.tokens} tokens in "
+             f"{self.seconds:.1f}s ({rate:.1f} tok/s)")
+        if self.saved > 0:
+            s += (f"; {self.saved} of {self.problems * self.n} samples saved "
+                  f"({100 * self.saved / (self.problems * self.n):.1f}%)")
+        return s
+
+
+class Progress:
+    """One stderr line per batch (redrawn in place on a terminal): samples, tokens/s, ETA."""
+
+    def __init__(self, total: int, enabled: bool = True, stream: Any = None):
+        self.total, self.enabled = total, enabled
+        self.stream = stream or sys.stderr
+        self.done = self.tokens = 0
+        self.t0 = time.perf_counter()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def update(self, samples: int, tokens: int) -> None:
+        self.done += samples
+        self.tokens += tokens
+        if not self.enabled:
+            return
+        dt = max(time.perf_counter() - self.t0, 1e-9)
+        eta = (self.total - self.done) * dt / self.done if self.done else 0.0
+        line = (f"sample {self.done}/{self.total} | {self.tokens} tok | {self.tokens / dt:.1f} tok/s | "
+                f"{dt:.0f}s elapsed, ~{eta:.0f}s left")
+        self.stream.write(("\r" + line) if self.tty else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+
+
+def read_done(out: str | Path, params: SamplingParams | None = None) -> dict[str, dict[int, str | None]]:
+    """`{problem_id: {sample_index: answer}}` already in `out` (a missing file is empty).
+
+    With `params`, a line written under other sampling settings is an error, so two
+    different experiments never end up mixed in one file.
+    """
+    done: dict[str, dict[int, str | None]] = defaultdict(dict)
+    if not Path(out).exists():
+        return done
+    p = str(out)
+    want = None if params is None else params.to_dict()
+    for line, obj in iter_jsonl(out):
+        pid = str(get_field(obj, "problem_id", (str, int), path=p, line=line))
+        idx = get_field(obj, "sample_index", int, path=p, line=line)
+        if want is not None:
+            got = (obj.get("sampling") or {}).get("params")
+            if got is not None and got != want:
+                raise InputError(f"written with other sampling settings ({got}) than this run ({want}); "
+                                 "use another --out or the same settings", path=p, line=line, field="sampling")
+        ans = obj.get("answer")
+        done[pid][idx] = None if ans is None else str(ans)
+    return done
+
+
+def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str | Path, *, n: int = 8,
+                   params: SamplingParams = SamplingParams(), batch_size: int = 8,
+                   prompt: Callable[[Problem], Prompt] | None = None, step_sep: str = DEFAULT_SEP,
+                   backend: str = "", model: str | None = None, adaptive: AdaptiveRule | None = None,
+                   progress: bool = True) -> SampleReport:
+    """Sample `n` traces per problem into `out` (JSONL), resuming whatever is already there.
+
+    >>> from verify.sampling.callable_backend import CallableGenerator
+    >>> import tempfile; out = tempfile.mktemp(suffix=".jsonl")
+    >>> gen = CallableGenerator(lambda prompt, n: ["2 + 2 = 4.\\n\\n\\\\boxed{4}"] * n)
+    >>> sample_to_file([Problem("p1", "2+2?", "4")], gen, out, n=3, progress=False).written
+    3
+    """
+    if n < 1 or batch_size < 1:
+        raise ValueError("n and batch_size must be >= 1")
+    if len({p.id for p in problems}) != len(problems):
+        raise InputError("duplicate problem ids in the problem list", field="id")
+    if adaptive is not None:
+        n = adaptive.budget  # the adaptive budget is the N of maj@N
+    prompt = prompt or (lambda p: p.question)
+    out = Path(out)
+    report = SampleReport(out=str(out), problems=len(problems), n=n)
+    report.repaired_bytes = repair_tail(out)
+    done = read_done(out, params)
+    report.already = sum(len(done.get(p.id, {})) for p in problems)
+    info = {"params": params.to_dict(), "model": model or getattr(generator, "name", ""), "backend": backend,
+            "n": n}
+    if adaptive is not None:
+        info["adaptive"] = {"rule": adaptive.rule, "round_size": adaptive.round_size,
+                            "confidence": adaptive.confidence, "budget": adaptive.budget}
+    writer = _Writer(out, step_sep, info, report)
+    t0 = time.perf_counter()
+    if adaptive is None:
+        bar = Progress(len(problems) * n - report.already, progress)
+        _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar)
+    else:
+        bar = Progress(len(problems) * n - report.already, progress)
+        _run_adaptive(problems, generator, adaptive, params, batch_size, prompt, done, writer, bar)
+    bar.close()
+    report.seconds = time.perf_counter() - t0
+    report.per_problem = {p.id: len(done.get(p.id, {})) for p in problems}
+    return report
+
+
+class _Writer:
+    def __init__(self, out: Path, step_sep: str, info: dict, report: SampleReport):
+        self.out, self.step_sep, self.info, self.report = out, step_sep, info, report
+
+    def write(self, rows: list[tuple[Problem, int, Completion, int | None]],
+              done: dict[str, dict[int, str | None]]) -> int:
+        traces = []
+        for p, idx, c, seed in rows:
+            answer = extract_answer(c.text)
+            meta = {} if c.logprob is None else {"logprob": c.logprob}
+            traces.append(Trace(problem_id=p.id, sample_index=idx, text=c.text,
+                                steps=split_steps(c.text, self.step_sep), answer=answer, gold=p.gold,
+                                num_tokens=c.num_tokens, prompt_tokens=c.prompt_tokens,
+                                finish_reason=c.finish_reason, sampling={**self.info, "seed": seed},
+                                meta=meta).to_dict())
+        append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
+        for p, idx, c, _ in rows:
+            done[p.id][idx] = extract_answer(c.text)
+        tokens = sum(c.num_tokens for _, _, c, _ in rows)
+        self.report.written += len(rows)
+        self.report.tokens += tokens
+        return tokens
+
+
+def _check_shape(got: list[list[Completion]], prompts: int, n: int) -> None:
+    if len(got) != prompts or any(len(row) != n for row in got):
+        raise RuntimeError(f"generator returned {[len(r) for r in got]} completions for {prompts} prompts x n={n}")
+
+
+def _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar) -> None:
+    for b, start in enumerate(range(0, len(problems), batch_size)):
+        batch = problems[start:start + batch_size]
+        missing = [(p, i) for p in batch for i in range(n) if i not in done.get(p.id, {})]
+        if not missing:
+            continue
+        seed = derive_seed(params.seed, "batch", b)
+        got = generator.generate([prompt(p) for p in batch], n, params.replace(seed=seed))
+        _check_shape(got, len(batch), n)
+        by_pid = {p.id: row for p, row in zip(batch, got)}
+        rows = [(p, i, by_pid[p.id][i], seed) for p, i in missing]
+        bar.update(len(rows), writer.write(rows, done))
+
+
+def _run_adaptive(problems, generator, rule, params, batch_size, prompt, done, writer, bar) -> None:
+    def answers(p: Problem) -> list[str | None]:
+        d = done.get(p.id, {})
+        return [d[i] for i in sorted(d)]
+
+    seek = getattr(generator, "seek", None)
+    if seek is not None:  # stateful replay: continue after what an earlier run consumed
+        for p in problems:
+            if done.get(p.id):
+                seek(prompt(p), max(done[p.id]) + 1)
+    while True:
+        active = [p for p in problems if not rule.should_stop(answers(p))]
+        if not active:
+            return
+        by_k: dict[int, list[Problem]] = defaultdict(list)
+        for p in active:
+            by_k[rule.next_round(len(done.get(p.id, {})))].append(p)
+        for k, group in sorted(by_k.items()):
+            for start in range(0, len(group), batch_size):
+                chunk = group[start:start + batch_size]
+                base = {p.id: (max(done[p.id]) + 1 if done.get(p.id) else 0) for p in chunk}
+                seed = derive_seed(params.seed, "adaptive", tuple(sorted(base.items())))
+                got = generator.generate([prompt(p) for p in chunk], k, params.replace(seed=seed))
+                _check_shape(got, len(chunk), k)
+                rows = [(p, base[p.id] + j, row[j], seed) for p, row in zip(chunk, got) for j in range(k)]
+                bar.update(len(rows), writer.write(rows, done))

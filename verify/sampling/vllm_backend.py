@@ -1,0 +1,85 @@
+"""Sampling with vLLM's offline `LLM` engine. THE ONLY MODULE IN THE PROJECT THAT IMPORTS vllm.
+
+It is imported only when the `vllm` backend is chosen (see `BACKENDS` in base.py), and
+`vllm` itself is imported inside `VLLMGenerator.__init__`, so this file can be read,
+linted and tested (against a fake `vllm` module) on a machine without a GPU.
+
+vLLM API used (current documented offline API):
+  `LLM(model=..., seed=..., enable_prefix_caching=True, tensor_parallel_size=...,
+       dtype=..., [data_parallel_size=...], **engine_kwargs)`
+  `SamplingParams(n=N, seed=..., temperature=..., top_p=..., max_tokens=..., stop=[...],
+                  [logprobs=0])`
+  `LLM.generate(prompts: list[str], sampling_params: list[SamplingParams])` for text prompts,
+  `LLM.chat(messages: list[list[dict]], sampling_params: list[SamplingParams],
+            add_generation_prompt=True)` for chat prompts (vLLM applies the chat template);
+  each `RequestOutput` has `.prompt_token_ids` and `.outputs`: `CompletionOutput` with
+  `.text`, `.token_ids`, `.cumulative_logprob`, `.finish_reason` ("stop" / "length" / "abort").
+
+One `SamplingParams` per prompt carries its own seed (`derive_seed(seed, i)`), so a
+prompt's N samples do not depend on which other prompts share the batch. Prefix caching
+lets the N samples of a prompt (and shared few-shot prefixes) reuse the prompt's KV cache.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed
+
+
+class VLLMGenerator:
+    """Generator over `vllm.LLM`.
+
+    >>> g = VLLMGenerator("Qwen/Qwen2.5-Math-1.5B-Instruct", tensor_parallel_size=1)  # doctest: +SKIP
+    >>> g.generate([[{"role": "user", "content": "1+1?"}]], 8, SamplingParams())       # doctest: +SKIP
+    """
+
+    def __init__(self, model: str, *, seed: int = 0, tensor_parallel_size: int = 1,
+                 data_parallel_size: int = 1, dtype: str = "auto", chat: bool = True, logprobs: bool = True,
+                 enable_prefix_caching: bool = True, **engine_kwargs: Any):
+        import vllm
+
+        self._vllm = vllm
+        self.name = model
+        self.chat = chat          # apply the chat template to plain-string prompts too
+        self.logprobs = logprobs  # logprobs=0 asks vLLM for the sampled token's logprob only
+        kw: dict[str, Any] = dict(model=model, seed=seed, enable_prefix_caching=enable_prefix_caching,
+                                  tensor_parallel_size=tensor_parallel_size, dtype=dtype)
+        if data_parallel_size != 1:  # offline DP also needs one process per rank (see vLLM's data_parallel example)
+            kw["data_parallel_size"] = data_parallel_size
+        kw.update(engine_kwargs)
+        self.llm = vllm.LLM(**kw)
+
+    def _params(self, n: int, params: SamplingParams, seed: int | None) -> Any:
+        kw: dict[str, Any] = dict(n=n, seed=seed, temperature=params.temperature, top_p=params.top_p,
+                                  max_tokens=params.max_tokens, stop=list(params.stop))
+        if self.logprobs:
+            kw["logprobs"] = 0
+        return self._vllm.SamplingParams(**kw)
+
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+        sps = [self._params(n, params, derive_seed(params.seed, i)) for i in range(len(prompts))]
+        chat_idx = [i for i, p in enumerate(prompts) if self.chat or not isinstance(p, str)]
+        text_idx = [i for i in range(len(prompts)) if i not in set(chat_idx)]
+        results: dict[int, Any] = {}
+        if chat_idx:
+            outs = self.llm.chat([as_messages(prompts[i]) for i in chat_idx], [sps[i] for i in chat_idx],
+                                 use_tqdm=False, add_generation_prompt=True)
+            results.update(zip(chat_idx, outs))
+        if text_idx:
+            outs = self.llm.generate([prompts[i] for i in text_idx], [sps[i] for i in text_idx], use_tqdm=False)
+            results.update(zip(text_idx, outs))
+        return [_convert(results[i], n) for i in range(len(prompts))]
+
+
+def _convert(req: Any, n: int) -> list[Completion]:
+    prompt_tokens = len(getattr(req, "prompt_token_ids", None) or ())
+    outs = sorted(req.outputs, key=lambda o: o.index)
+    if len(outs) != n:
+        raise RuntimeError(f"vLLM returned {len(outs)} outputs for a request with n={n}")
+    return [Completion(text=o.text, num_tokens=len(o.token_ids),
+                       finish_reason="length" if o.finish_reason == "length" else "stop",
+                       logprob=None if o.cumulative_logprob is None else float(o.cumulative_logprob),
+                       prompt_tokens=prompt_tokens) for o in outs]
+
+
+# --- PRM scoring through vLLM's pooling API (see prm/) ---
