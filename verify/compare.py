@@ -294,7 +294,7 @@ def _seq(kind: str, node: tuple) -> list | None:
             return rows[0]
         if all(len(r) == 1 for r in rows):
             return [r[0] for r in rows]
-    if node[0] == "interval" and node[1] and node[4]:
+    if node[0] == "interval" and node[1] == node[4]:  # [a, b] or (a, b): also reads as a pair
         return [node[2], node[3]]
     return None
 

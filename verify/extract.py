@@ -23,6 +23,8 @@ import re
 
 MAX_TEXT_CHARS = 200_000  # longer texts: only the tail is searched (final answers come last)
 
+MAX_BOXES = 20  # only the last boxes are tried, so unclosed-brace floods stay linear
+MAX_BOX_CHARS = 20_000
 _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 _ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
@@ -33,7 +35,7 @@ _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-
 _INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
 _PROSE = frozenset(
     "the is are was were so thus therefore hence we get answer final then which that this of "
-    "to for since because find value solution let be have has it can must will there with "
+    "to for since because find value let be have has it can must will there with "
     "from by as our us you equals gives given total number result".split()
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -43,7 +45,7 @@ _TEXT_CMD = re.compile(r"\\[A-Za-z]+")
 def _balanced(text: str, start: int) -> str | None:
     """Content of the brace group opening at text[start] == '{', or None if unclosed."""
     depth = 0
-    for i in range(start, len(text)):
+    for i in range(start, min(len(text), start + MAX_BOX_CHARS)):
         c = text[i]
         if c == "\\":
             continue
@@ -57,7 +59,7 @@ def _balanced(text: str, start: int) -> str | None:
 
 
 def _last_boxed(text: str) -> str | None:
-    for m in reversed(list(_BOX.finditer(text))):
+    for m in list(_BOX.finditer(text))[-MAX_BOXES:][::-1]:
         j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
