@@ -27,10 +27,13 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
 
     groups = {key.split("|")[1] for key in curves if "|" in key}
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    max_k = 1
+    max_k = 2
     for key, pts in curves.items():
         family, _, group = key.partition("|")
         pts = sorted(pts, key=lambda p: p["k"])
+        if family == "single":  # one point at k = 1: draw it as the reference line it is
+            ax.axhline(pts[0]["accuracy"], color="grey", ls=":", lw=1, label="single (k = 1)")
+            continue
         ks = [p["k"] for p in pts]
         max_k = max(max_k, max(ks))
         name = family if family in ("single",) else (f"{family}-k" if "best-of" in family else f"{family}@k")
@@ -40,7 +43,7 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
         ax.fill_between(ks, [p["ci_low"] for p in pts], [p["ci_high"] for p in pts],
                         color=line.get_color(), alpha=0.15, linewidth=0)
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set_xlim(1, max_k)
     ax.set_xlabel("k (samples per problem)")
     ax.set_ylabel("accuracy (95% bootstrap CI over problems)")

@@ -168,3 +168,31 @@ def test_reproduces_qwen_rm_maj_figures(shared_data):
     # checker-graded, equivalence-grouped figures are reported beside them (value depends on the checker)
     chk = evaluate_samples(ts, ["maj@8"], groups=["equivalence"], subsets="first").results[0]
     assert 85 <= chk.correct <= 96 and chk.grade == "checker"
+
+
+def test_weighted_vote_monte_carlo_is_labelled_with_its_error():
+    rng = np.random.default_rng(5)
+    traces = [T(p, i, str(rng.choice(["4", "5", "6"], p=[0.5, 0.3, 0.2])), score=float(rng.random()))
+              for p in "ab" for i in range(30)]
+    r = acc(traces, "weighted-vote@10", mc_trials=3000)              # C(30, 10) = 30M subsets: MC
+    assert r.estimator == "monte-carlo" and 0 < r.mc_se < 0.02
+    small = acc(traces, "weighted-vote@2")                            # C(30, 2) = 435: enumerated
+    assert small.estimator == "exact-enumeration" and small.mc_se == 0.0
+
+
+def test_prm_scored_file_through_cli_with_drop_unfinished(tmp_path):
+    rows = [{"idx": 0, "gt": "4", "response": "\\boxed{4}", "step_scores": [0.9]},
+            {"idx": 0, "gt": "4", "response": "\\boxed{5}", "step_scores": [0.8]},
+            {"idx": 0, "gt": "4", "response": "\\boxed{5}", "step_scores": [0.99], "finish_reason": "length"}]
+    p = tmp_path / "prm.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["eval", "--samples", str(p), "--format", "prm-scored", "-m", "prm-best-of-n", "-m", "maj@n", "--subsets",
+            "first"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    # the unfinished trace abstains: it cannot win the vote nor be selected despite its 0.99
+    assert [ln.split()[:5] for ln in r.stdout.splitlines()[2:4]] == [
+        ["prm-best-of-3", "1.0000", "[1.000,", "1.000]", "1/1"], ["majority@3", "1.0000", "[1.000,", "1.000]", "1/1"]]
+    r = CliRunner().invoke(app, args + ["--drop-unfinished"])
+    assert r.exit_code == 0 and r.stdout.splitlines()[2].split()[0] == "prm-best-of-2"
+    assert "1 unfinished (dropped)" in r.stdout
