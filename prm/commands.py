@@ -98,15 +98,19 @@ def score_command(
     device: str = typer.Option("cpu", "--device"),
     dtype: str = typer.Option("float32", "--dtype"),
     spec: Optional[str] = typer.Option(None, "--spec", help="Step-tag spec for a model directory without one."),
+    step_sep: str = typer.Option("\\n\\n", "--step-sep",
+                                 help="Split traces without `steps` on this (as `verify sample` does)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
 ) -> None:
     """Add `step_scores` to every trace of a samples file (resumable)."""
     from prm.score_file import load_questions, score_samples
     from prm.scorers import load_scorer
+    from verify.sampling.steps import parse_sep
     try:
         qs = load_questions(questions) if questions is not None else None
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
-        stats = score_samples(samples, out, scorer, questions=qs, batch_size=batch_size, progress=not quiet)
+        stats = score_samples(samples, out, scorer, questions=qs, batch_size=batch_size, progress=not quiet,
+                              step_sep=parse_sep(step_sep))
     except VerifyError as exc:
         _fail(exc)
     typer.echo(f"scored {stats['scored']} traces, {stats['skipped']} already in {out} "

@@ -2,44 +2,25 @@
 
 Input and output are samples files in the schema of `verify.io.read_traces`. Each output
 line is the input trace with `steps` (kept if present, else split from `text` with the
-sampler's own splitter, so that scoring sees the same steps as sampling wrote) and
+sampler's own splitter `verify.sampling.steps.split_steps` and the same separator, so that
+scoring sees the steps sampling would have written) and
 `step_scores`, one per step. Like sampling, scoring is resumable: traces whose
 (problem_id, sample_index) are already in the output are skipped, a torn last line left by
 a crash is cut first, and results are appended one batch at a time.
 """
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from verify.errors import InputError
 from verify.io import append_jsonl, get_field, iter_jsonl, read_traces, repair_tail
+from verify.sampling.steps import DEFAULT_SEP, split_steps
 
 QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
 ID_FIELDS = ("id", "problem_id", "unique_id", "idx")
-
-
-def split_steps(text: str) -> list[str]:
-    """The sampler's step splitter (verify.sampling.steps) when present, else blank lines.
-
-    >>> split_steps("First, 2 + 2 = 4.\\n\\nSo the answer is 4.")
-    ['First, 2 + 2 = 4.', 'So the answer is 4.']
-    """
-    fn = _sampler_splitter()
-    if fn is not None:
-        return list(fn(text))
-    return [s.strip() for s in re.split(r"\n\s*\n", text) if s.strip()]
-
-
-def _sampler_splitter() -> Callable[[str], Any] | None:
-    try:
-        from verify.sampling.steps import split_steps as fn  # written by the sampling side
-    except ImportError:
-        return None
-    return fn
 
 
 def load_questions(path: str | Path) -> dict[str, str]:
@@ -69,11 +50,12 @@ def load_questions(path: str | Path) -> dict[str, str]:
 
 def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
                   questions: dict[str, str] | None = None, batch_size: int = 16,
-                  progress: bool = True) -> dict[str, int]:
+                  progress: bool = True, step_sep: str = DEFAULT_SEP) -> dict[str, int]:
     """Append every trace of `in_path` with `step_scores` to `out_path`; resume if it exists.
 
     The question of a trace is `questions[problem_id]` when `questions` is given (a missing
     id is an error), else the trace's own `question`/`problem`/`prompt` field, else "".
+    A trace without `steps` is split from its `text` on `step_sep` (blank line by default).
     Returns counts: total, skipped (already scored), scored, no_question.
 
     >>> import json, tempfile
@@ -100,7 +82,7 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
         chunk = todo[start:start + batch_size]
         items = []
         for t in chunk:
-            steps = t.steps or tuple(split_steps(t.text))
+            steps = t.steps or split_steps(t.text, step_sep)
             items.append((_question(t, questions, in_path, line_of[(t.problem_id, t.sample_index)]), steps))
             stats["no_question"] += items[-1][0] == ""
         scores = checked.score_batch(items) if items else []
