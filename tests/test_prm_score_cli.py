@@ -193,3 +193,31 @@ def test_registered_under_verify_prm(tmp_path):
                                      "--bootstrap", "50"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("ProcessBench pb.jsonl: n=4 ")
+
+
+def test_eval_and_score_with_a_model_directory(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from prm.hf_scorer import HFStepScorer
+    from prm.synthetic import save_tiny_model
+
+    model_dir = save_tiny_model(tmp_path / "prm", kind="llama", head="lm", spec="math-shepherd", init_range=0.5)
+    data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
+    res = runner.invoke(app, ["eval", "--data", str(data), "--prm", str(model_dir), "--quiet", "--bootstrap", "50",
+                              "--records", str(tmp_path / "r.jsonl"), "--batch-size", "3"])
+    assert res.exit_code == 0, res.output
+    tokens = int(res.stdout.split("forward tokens")[1].split()[0])
+    assert tokens > 0
+    direct = HFStepScorer.from_pretrained(str(model_dir))
+    records = [json.loads(l) for l in (tmp_path / "r.jsonl").read_text().splitlines()]
+    for row, rec in zip(PB_ROWS, records):
+        assert rec["step_scores"] == pytest.approx(direct(row["problem"], row["steps"]), abs=1e-5)
+    assert tokens == direct.forward_tokens  # one pass per trace: the same tokens as scoring one by one
+
+    src = jsonl(tmp_path / "s.jsonl", SAMPLES)
+    qs = jsonl(tmp_path / "q.jsonl", [{"id": "p1", "question": "2*3+1?"}, {"id": "p2", "problem": "?"}])
+    res = runner.invoke(app, ["score", "--samples", str(src), "--prm", str(model_dir), "--out",
+                              str(tmp_path / "o.jsonl"), "--questions", str(qs), "--quiet"])
+    assert res.exit_code == 0, res.output
+    t0 = read_traces(tmp_path / "o.jsonl")[0]
+    assert t0.step_scores == pytest.approx(direct("2*3+1?", list(t0.steps)), abs=1e-5)
