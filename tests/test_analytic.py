@@ -182,3 +182,21 @@ def test_plurality_matches_real_aggregator_with_spread_and_abstentions():
             exact = plurality_accuracy(p, n, wrong=m, ties=ties, abstain=ab)
             sim = _simulate(p, n, ties, rng, trials, wrong=m, abstain=ab)
             assert abs(sim - exact) < 4 * math.sqrt(exact * (1 - exact) / trials) + 1e-3, (p, n, m, ties)
+
+
+def test_first_vote_tie_rule_has_the_random_expectation():
+    # samples are exchangeable, so "earliest first vote wins a tie" averages to a fair lottery
+    rng = np.random.default_rng(11)
+    trials = 3000
+    for p, n in [(0.5, 4), (0.35, 6)]:
+        draws = rng.random((trials, n)) < p
+        wins = sum(majority_vote(["C" if d else "W" for d in row]).answer == "C" for row in draws)
+        exact = majority_accuracy(p, n)
+        assert abs(wins / trials - exact) < 4 * math.sqrt(exact * (1 - exact) / trials)
+
+
+def test_large_n_is_stable():
+    p = np.linspace(0, 1, 21)
+    assert np.allclose(plurality_accuracy(p, 200, wrong=1), majority_accuracy(p, 200), atol=1e-12)
+    g = plurality_table(96, 3)
+    assert np.all(np.diff(g) >= -1e-12) and g[0] == 0 and g[-1] == 1 and np.all((g >= 0) & (g <= 1 + 1e-12))
