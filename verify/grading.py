@@ -210,8 +210,9 @@ def grade_traces(traces: Iterable[Trace], *, group: str = "equivalence", grade: 
                 raise InputError(f"samples disagree on the gold answer: {sorted(golds)!r:.120}",
                                  field="gold", path=f"problem {pid!r}")
         gold = next(iter(golds)) if golds else None
-        answers = [None if t.finish_reason == "length" else trace_answer(t) for t in ts]
-        stats.no_answer += sum(trace_answer(t) is None for t in ts)
+        extracted = [trace_answer(t) for t in ts]
+        stats.no_answer += sum(a is None for a in extracted)
+        answers = [None if t.finish_reason == "length" else a for t, a in zip(ts, extracted)]
         labels, reps = group_answers(answers, group=group, compare=compare, stats=stats)
         correct = np.zeros(len(reps), dtype=bool)
         if grade == "checker":
