@@ -18,11 +18,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from verify.aggregate import METHODS, SCORE_METHODS, MethodSpec, parse_method
+from verify.aggregate import METHODS, REDUCTIONS, SCORE_METHODS, TIE_RULES, MethodSpec, parse_method
 from verify.errors import InputError
 from verify.estimators import (MAX_EXACT_N, best_of_k, bootstrap_ci, majority_at_k, pass_at_k,
                                vote_at_k)
-from verify.grading import GradedProblem, GradeStats, grade_traces
+from verify.grading import GRADINGS, GROUPINGS, GradedProblem, grade_traces
 from verify.types import Trace
 
 SUBSETS = ("exact", "first")
@@ -154,8 +154,13 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
     >>> [(x.method, round(x.accuracy, 3), x.k) for x in r]
     [('majority@3', 1.0, 3), ('best-of-3', 0.0, 3), ('pass@1', 0.667, 1)]
     """
-    if subsets not in SUBSETS:
-        raise ValueError(f"unknown subsets mode {subsets!r}; known: {', '.join(SUBSETS)}")
+    for name, value, known in (("subsets", subsets, SUBSETS), ("reduce", reduce, REDUCTIONS),
+                               ("tie", tie, TIE_RULES), ("grade", grade, GRADINGS)):
+        if value not in known:
+            raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+    for g in groups:
+        if g not in GROUPINGS:
+            raise ValueError(f"unknown group {g!r}; known: {', '.join(GROUPINGS)}")
     specs = [parse_method(m) for m in methods]
     if not specs:
         raise ValueError("give at least one method, e.g. majority@8")

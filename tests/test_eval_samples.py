@@ -148,6 +148,12 @@ def test_cli_errors_exit_2_with_location(tmp_path):
     assert r.exit_code == 2 and "needs k=9 samples per problem, but problem 'a' has only 3" in r.output
     r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "majorty@2"])
     assert r.exit_code == 2 and "Did you mean 'majority'" in r.output
+    for opt, val in (("--reduce", "max"), ("--subsets", "all"), ("--tie", "last"), ("--group", "sympy"),
+                     ("--grade", "human")):
+        r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "maj@2", opt, val])
+        assert r.exit_code == 2 and f"unknown {opt[2:]} {val!r}; known: " in r.output, (opt, r.output)
+    r = CliRunner().invoke(app, ["eval", "--samples", str(tmp_path / "missing.jsonl")])
+    assert r.exit_code == 2 and "missing.jsonl: file not found" in r.output
 
 
 def test_reproduces_qwen_rm_maj_figures(shared_data):
