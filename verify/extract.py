@@ -106,11 +106,13 @@ def _after_marker(rest: str) -> str:
 
 
 def _is_bare(text: str) -> bool:
-    if len(text) > 300 or "\n\n" in text:
+    if "\n\n" in text:
         return False
-    plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm)\{[^{}]*\}", " ", text)
+    plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm|begin|end)\{[^{}]*\}", " ", text)
     plain = _TEXT_CMD.sub(" ", plain)
     words = [w.lower() for w in _WORD.findall(plain)]
+    if len(text) > 300:  # a long answer is bare only if it is all math (no words at all)
+        return not words
     if any(w in _PROSE for w in words):
         return False
     if re.search(r"[.!?]\s+[A-Z][a-z]", text):

@@ -63,12 +63,13 @@ class _Worker:
         return line
 
     def request(self, payload: dict, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
         data = (json.dumps(payload) + "\n").encode()
         try:
             self.proc.stdin.write(data)
         except (BrokenPipeError, OSError) as e:
             raise WorkerCrashed(str(e)) from None
-        return json.loads(self._read_line(time.monotonic() + timeout))
+        return json.loads(self._read_line(deadline))
 
     def kill(self) -> None:
         try:

@@ -1,0 +1,156 @@
+"""Safety: injection attempts do nothing, size bombs return quickly, the hard timeout works
+from threads, asyncio tasks and process-pool workers."""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from verify.equivalence import DEFAULT_TIMEOUT, check, compare_answers
+
+INJECTIONS = [
+    "__import__('os').system('touch {m}')",
+    "__import__(\"os\").system(\"touch {m}\")",
+    "\\boxed{{__import__('os').system('touch {m}')}}",
+    "eval(\"__import__('os').system('touch {m}')\")",
+    "exec('open(\"{m}\", \"w\")')",
+    "(lambda: __import__('os').system('touch {m}'))()",
+    "x + __import__('subprocess').call(['touch', '{m}'])",
+    "\\input{{{m}}}",
+    "open('{m}', 'w').write('x')",
+    "getattr(__builtins__, 'exec')('open(\"{m}\",\"w\")')",
+]
+
+
+@pytest.mark.parametrize("template", INJECTIONS)
+def test_injection_does_nothing(tmp_path, template, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "PWNED"
+    text = template.format(m=marker)
+    for gold, pred in ((text, "7.25"), ("7.25", text), (text, text + " ")):
+        v = check(gold, pred)
+        assert v.equal is not True or gold.strip() == pred.strip()
+        compare_answers(gold, pred, timeout=None)
+    assert not marker.exists()
+
+
+MATH_TRUE = {("(" * 1000 + "1" + ")" * 1000, "1"), ("{" * 1000 + "1" + "}" * 1000, "1")}
+BOMBS = [
+    ("10^{10^{10}}", "1"),
+    ("(10^{100})!", "1"),
+    ("9^{9^{9^{9}}}", "9^{9^{9^{9}}}+1"),
+    ("2^{2^{2^{2^{2^{2}}}}}", "0"),
+    ("10^{400}", "10^{400}+1"),
+    ("(" * 1000 + "1" + ")" * 1000, "1"),
+    ("{" * 1000 + "1" + "}" * 1000, "1"),
+    ("\\frac{" * 1000 + "1", "1"),
+    ("\\sqrt{" * 1000 + "2" + "}" * 1000, "2"),
+    ("x^{" * 500 + "2" + "}" * 500, "x"),
+    ("1" * 100_000, "1"),
+    ("1" * 5000, "1" * 4999 + "2"),
+    ("x+" * 50_000 + "x", "x"),
+    (", ".join(["1"] * 20_000), "1"),
+    ("\\{" + ", ".join(f"x^{i}" for i in range(300)) + "\\}", "\\{1\\}"),
+    ("1e999999999", "1"),
+    ("1.5\\times10^{99999999}", "1"),
+    ("\\boxed{" * 20_000, "1"),
+    ("$" * 50_000, "1"),
+    ("\\begin{pmatrix}" + "1&" * 3000 + "1\\end{pmatrix}", "1"),
+    ("a" * 100_000, "b"),
+]
+
+
+@pytest.mark.parametrize("gold,pred", BOMBS, ids=[f"bomb{i}" for i in range(len(BOMBS))])
+def test_bombs_return_quickly(gold, pred):
+    for g, p in ((gold, pred), (pred, gold)):
+        t = time.perf_counter()
+        v = check(g, p)
+        elapsed = time.perf_counter() - t
+        assert elapsed < DEFAULT_TIMEOUT, (elapsed, v)
+        assert v.equal is not True or (gold, pred) in MATH_TRUE, v
+        t = time.perf_counter()
+        compare_answers(g, p, timeout=None)  # the in-process layers are bounded on their own
+        assert time.perf_counter() - t < DEFAULT_TIMEOUT
+
+
+STRUCTURAL = ("x^2+2x+1", "(x+1)^2")  # decided only by the structural layer (in the worker)
+
+
+def _timed_out_and_recovers() -> tuple:
+    """A worker request that sleeps 30 s is cut off at 0.3 s; the next check works."""
+    from verify.worker import POOL, WorkerTimeout
+
+    t = time.perf_counter()
+    try:
+        POOL.run({"sleep": 30}, timeout=0.3)
+        slow = "answered"
+    except WorkerTimeout:
+        slow = "timeout"
+    fast_enough = time.perf_counter() - t < 5.0
+    ok = check(*STRUCTURAL)
+    return slow, fast_enough, ok.equal, ok.method
+
+
+WANT = ("timeout", True, True, "structural")
+
+
+def test_timeout_on_main_thread():
+    assert _timed_out_and_recovers() == WANT
+
+
+def test_timeout_from_threads():
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(_timed_out_and_recovers())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [WANT] * 4
+
+
+def test_timeout_from_asyncio_tasks():
+    async def one():
+        return await asyncio.to_thread(_timed_out_and_recovers)
+
+    async def main():
+        plain = _timed_out_and_recovers()  # also directly inside the running event loop
+        return [plain] + list(await asyncio.gather(one(), one()))
+
+    assert asyncio.run(main()) == [WANT] * 3
+
+
+def _call_in_pool(_: int) -> tuple:
+    return _timed_out_and_recovers()
+
+
+def test_timeout_from_process_pool_workers():
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(_call_in_pool, range(3)))
+    assert results == [WANT] * 3
+
+
+def test_check_reports_timeout_as_undecided(monkeypatch):
+    from verify.worker import POOL
+
+    run = POOL.run
+    monkeypatch.setattr(POOL, "run", lambda payload, timeout: run({"sleep": 30}, timeout))
+    t = time.perf_counter()
+    v = check(*STRUCTURAL, timeout=0.5)
+    assert time.perf_counter() - t < 5.0
+    assert (v.equal, v.method, v.reason) == (None, "timeout", "timeout after 0.5s")
+
+
+def test_timed_out_worker_is_killed():
+    from verify.worker import POOL, WorkerTimeout
+
+    check(*STRUCTURAL)
+    w = POOL._acquire()
+    POOL._release(w)
+    with pytest.raises(WorkerTimeout):
+        POOL.run({"sleep": 30}, timeout=0.2)  # takes the same idle worker
+    assert w.proc.poll() is not None  # killed and reaped
+    assert w not in POOL.idle
