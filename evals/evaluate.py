@@ -73,7 +73,7 @@ def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, su
                    tie: str = "first", mc_trials: int = 2000, max_enum: int = 20_000,
                    rng: np.random.Generator | None = None) -> dict:
     """Per-problem expected correctness of `spec` at each k: arrays `value`, `var` (MC
-    variance, 0 when exact), `random_ties`, `tied` and the estimator name.
+    variance, 0 when exact), `random_ties`, `tied` and `estimator` (a name per k).
 
     >>> gp = GradedProblem("p", "4", np.array([0, 1, 0]), np.array([True, False]), ("4", "5"),
     ...                    np.full(3, np.nan), np.full(3, np.nan), np.zeros(3, int))
@@ -86,7 +86,7 @@ def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, su
     var = np.zeros(len(ks))
     rt = np.full(len(ks), np.nan)
     tied = np.zeros(len(ks), dtype=bool)
-    est = "exact"
+    est = ["exact"] * len(ks)
     correct = gp.sample_correct
     answered = gp.labels >= 0
     if subsets == "exact":
@@ -103,7 +103,7 @@ def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, su
                 m, se, exact = vote_at_k(gp.labels, w, gp.class_correct, int(k), max_enum=max_enum,
                                          trials=mc_trials, rng=rng)
                 value[i], var[i] = m, se * se
-                est = "exact-enumeration" if exact and est != "monte-carlo" else "monte-carlo"
+                est[i] = "exact-enumeration" if exact else "monte-carlo"
         return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": est}
     fn = METHODS.get(spec.name)
     scores = _scores_for(spec, gp)
@@ -125,7 +125,7 @@ def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, su
         else:
             rt[i] = float(np.mean([gp.class_correct[a] for a in v.tied])) if v.tied else 0.0
             tied[i] = len(v.tied) > 1
-    return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": "first-k"}
+    return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": ["first-k"] * len(ks)}
 
 
 def _cost(problems: list[GradedProblem], k: int, subsets: str) -> float:
@@ -190,8 +190,6 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
                 progress(f"{spec.with_k(k).spec} ({group}) done", False)
             vals = np.stack([p["value"] for p in per])          # (problems, len(ks))
             var = np.stack([p["var"] for p in per])
-            ests = {p["estimator"] for p in per}
-            est = "monte-carlo" if "monte-carlo" in ests else sorted(ests)[0]
             for col, kk in enumerate(ks):
                 lo, hi = bootstrap_ci(vals[:, col], n_boot=n_boot, seed=seed)
                 acc = float(vals[:, col].mean())
@@ -202,6 +200,8 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
                 if kk != k:
                     continue
                 rt = np.stack([p["random_ties"] for p in per])[:, col]
+                ests = {p["estimator"][col] for p in per}
+                est = "monte-carlo" if "monte-carlo" in ests else sorted(ests)[0]
                 report.results.append(MethodResult(
                     method=spec.with_k(k).spec, accuracy=acc, ci_low=lo, ci_high=hi,
                     n_problems=len(problems), k=int(k), cost_multiplier=_cost(problems, int(k), subsets),
