@@ -174,6 +174,9 @@ def load_report(path: str | Path = REPORT_PATH) -> tuple[dict, list[ReportRow]]:
     """Read a published-figures file (`data/aime24_r1_report.json` schema).
 
     Returns the header (benchmark, n_problems, n_samples, citations) and the rows.
+
+    >>> doc, rows = load_report(); doc["n_problems"], rows[-1].model, rows[-1].cons
+    (30, 'DeepSeek-R1-Zero', 86.7)
     """
     p = str(path)
     try:
@@ -208,6 +211,10 @@ def aime_table(rows: Sequence[ReportRow], n: int = 64, n_problems: int = 30,
     Predictors: `binomial` (every problem has p = pass@1, one wrong answer), `heterogeneity`
     (Beta p_i, one wrong answer), `plurality` (p = pass@1, m wrong answers) and `model`
     (Beta p_i and m wrong answers). Returns {"rows": [...], "mae": {...}, "fit_all": {...}}.
+
+    >>> t = aime_table(load_report()[1][4:8])
+    >>> round(t["mae"]["binomial"], 1), t["mae"]["model"] < t["mae"]["binomial"]
+    (22.9, True)
     """
     p1 = np.array([r.pass1 for r in rows]) / 100
     y = np.array([r.cons for r in rows]) / 100
@@ -255,7 +262,12 @@ def _jsonable(m: float):
 
 def design_notes_check(notes: dict, fit_all: dict) -> list[dict]:
     """Compare illustrative maj@k figures ({"pass@1": 71, "maj@4": 82, ...}, percent) with the
-    binomial and with the model fitted on the AIME rows (`aime_table(...)["fit_all"]`)."""
+    binomial and with the model fitted on the AIME rows (`aime_table(...)["fit_all"]`).
+
+    >>> [round(d["binomial"], 1) for d in design_notes_check({"pass@1": 71, "maj@8": 87},
+    ...                                                       {"concentration": 0.3, "wrong": "inf"})]
+    [88.7]
+    """
     p = float(notes["pass@1"]) / 100
     wrong = math.inf if fit_all["wrong"] == "inf" else fit_all["wrong"]
     out = []

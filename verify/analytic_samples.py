@@ -98,6 +98,12 @@ def predict_curve(problems: Sequence[GradedProblem], fit: SampleFit, ks: Sequenc
     Measured values use every recorded sample; problems with fewer than k samples are
     left out of that k's measurement (`n_problems` says how many count), with a percentile
     bootstrap 95% CI over problems.
+
+    >>> gps = [GradedProblem(str(i), "1", np.array(lab), np.array([True, False, False]), ("1", "2", "3"),
+    ...                      *[np.zeros(4)] * 3) for i, lab in enumerate([[0, 0, 0, 1], [1, 2, 0, 1], [2, 1, 0, 0]])]
+    >>> row = predict_curve(gps, fit_samples(gps, 2), [3])[0]
+    >>> row["k"], row["n_problems"], round(row["measured"], 3)
+    (3, 3, 0.611)
     """
     rows = [subset_counts(gp, fit.fit_k) for gp in problems]
     correct = [r[0] for r in rows]
@@ -123,6 +129,11 @@ def analyze_samples(problems: Sequence[GradedProblem], *, fit_k: int = 4,
 
     Returns {"fit": SampleFit.to_dict(), "curve": [...], "mae_model", "mae_binomial"}, the
     errors in accuracy units over the ks where a measurement exists.
+
+    >>> gps = [GradedProblem(str(i), "1", np.array(lab), np.array([True, False]), ("1", "2"),
+    ...                      *[np.zeros(4)] * 3) for i, lab in enumerate([[0, 0, 1, 0], [1, 1, 0, 1]])]
+    >>> [r["k"] for r in analyze_samples(gps, fit_k=2)["curve"]]
+    [1, 2, 4]
     """
     if not problems:
         raise InputError("no problems in the samples")
