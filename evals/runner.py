@@ -1,0 +1,269 @@
+"""The end-to-end eval run: sample -> score -> select -> grade -> report, with cost.
+
+`run_eval(RunConfig(...))` is what `verify eval --dataset/--model/--prm` calls and what the
+Python API wraps. Every stage writes into one run folder and resumes from what is there:
+
+    samples.jsonl   one trace per line (verify.sampling.run.sample_to_file, resumable)
+    scored.jsonl    the same traces with `step_scores` (prm.score_file.score_samples, resumable;
+                    only when a method reads PRM scores)
+    results.json    per-method accuracy, 95% CI, cost (written atomically, last)
+    report.md       the table with CIs and cost columns, the exact command and versions
+    curves.png      accuracy against N per method, with CI bands
+
+Interrupting at any stage loses at most the batch in flight; the next run skips every
+(problem, sample) already written and every trace already scored. Aggregation and grading
+are cheap and always recomputed from the files.
+"""
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from evals.cost import Prices, cheapest_within_ci_of_best, method_cost, pareto_front
+from verify.aggregate import parse_method
+from verify.errors import InputError
+from verify.io import read_traces, repair_tail, write_json_atomic
+from verify.types import Problem, Trace
+
+PRM_METHODS = ("prm-best-of", "weighted-vote")  # methods that read step scores
+DEFAULT_DATASET = "arith"
+DEFAULT_PRM = "arith"
+DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (transformers, CPU) on the project's own easy arithmetic "
+             "problems (data/arith.jsonl), scored by the arithmetic-claim checker as PRM. A 135M model is a "
+             "demonstration of the pipeline, not a benchmark.")
+
+
+@dataclass
+class RunConfig:
+    """Options of one eval run (see `verify eval --help`)."""
+
+    methods: Sequence[str] = ("prm-best-of-8",)
+    dataset: str | None = None          # None: the project's arithmetic set
+    data_file: str | None = None
+    model: str | None = None            # None: SmolLM2-135M-Instruct (transformers backend)
+    backend: str = "transformers"
+    prm: str | Callable[..., Any] | None = None   # None: the arithmetic-claim scorer
+    n: int | None = None                # samples per problem; None: the largest k of the methods
+    out_dir: str = "runs/default"
+    limit: int | None = None
+    seed: int = 0
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 160
+    batch_size: int = 8
+    reduce: str = "prod"
+    prompt_family: str | None = None
+    dtype: str = "auto"
+    device: str | None = None
+    base_url: str | None = None
+    tensor_parallel_size: int = 1
+    prices: Prices = field(default_factory=Prices)
+    n_boot: int = 2000
+    baseline: bool = True               # add `single` as the 1-sample reference row
+    progress: bool = True
+    command: str = ""                   # the command line that started the run, for the report
+
+    @property
+    def is_default_demo(self) -> bool:
+        return self.model is None and self.dataset is None and self.data_file is None and self.prm is None
+
+
+@dataclass
+class RunResults:
+    """What `results.json` holds."""
+
+    methods: list[dict]
+    curves: dict
+    run: dict
+    files: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def method(self, spec: str) -> dict:
+        """The row of one method, by spec (e.g. "prm-best-of-8")."""
+        name = parse_method(spec).spec
+        for m in self.methods:
+            if m["method"] == name:
+                return m
+        raise KeyError(f"no method {spec!r} in this run; have {[m['method'] for m in self.methods]}")
+
+
+def _say(cfg: RunConfig, msg: str) -> None:
+    if cfg.progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("ttc-verify", "numpy", "sympy", "torch", "transformers", "vllm"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def plan_n(methods: Sequence[str], n: int | None) -> int:
+    """Samples per problem: `n`, or the largest k that the methods ask for (at least 1)."""
+    ks = [parse_method(m).k for m in methods]
+    need = max([k for k in ks if k is not None] or [1])
+    if n is None:
+        return need
+    if n < need:
+        raise InputError(f"-n {n} is smaller than k={need} asked by a method; use -n {need} or more", field="n")
+    return n
+
+
+def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
+                 generator: Any = None) -> dict:
+    """Fill `out` with n traces per problem (resuming); build the model only if work remains."""
+    from evals.prompts import build_prompt, family_for_model
+    from verify.sampling.base import SamplingParams
+    from verify.sampling.run import read_done, sample_to_file
+
+    params = SamplingParams(temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens,
+                            seed=cfg.seed)
+    repair_tail(out)  # a torn last line from a killed run must go before we read what is done
+    done = read_done(out, params)
+    missing = sum(max(0, n - len(done.get(p.id, {}))) for p in problems)
+    if missing == 0:
+        _say(cfg, f"samples: all {len(problems) * n} already in {out}")
+        return {"sampled": 0, "already": len(problems) * n, "seconds": 0.0}
+    if generator is None:
+        from verify.sampling.factory import build_generator
+        _say(cfg, f"loading generator: backend={cfg.backend} model={cfg.model or 'smollm2 (default)'}")
+        generator = build_generator(cfg.backend, cfg.model, problems=problems, dtype=cfg.dtype,
+                                    device=cfg.device, base_url=cfg.base_url,
+                                    tensor_parallel_size=cfg.tensor_parallel_size, seed=cfg.seed)
+    family = cfg.prompt_family or family_for_model(cfg.model)
+    rep = sample_to_file(problems, generator, out, n=n, params=params, batch_size=cfg.batch_size,
+                         prompt=lambda p: build_prompt(p, family), backend=cfg.backend,
+                         model=cfg.model or getattr(generator, "name", None) or "smollm2",
+                         progress=cfg.progress)
+    return {"sampled": rep.written, "already": rep.already, "seconds": round(rep.seconds, 2)}
+
+
+def score_stage(cfg: RunConfig, problems: list[Problem], samples: Path, out: Path) -> dict:
+    """Add step scores to every trace (resuming); the PRM is loaded only if work remains."""
+    from prm.score_file import score_samples
+    from prm.scorers import load_scorer
+
+    questions = {p.id: p.question for p in problems}
+    scorer = load_scorer(cfg.prm if cfg.prm is not None else DEFAULT_PRM, device=cfg.device or "cpu")
+    stats = score_samples(samples, out, scorer, questions=questions, batch_size=cfg.batch_size,
+                          progress=cfg.progress)
+    stats["prm"] = getattr(scorer, "name", "") or str(cfg.prm or DEFAULT_PRM)
+    return stats
+
+
+def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Problem] | None = None) -> RunResults:
+    """Run (or resume) an eval into `cfg.out_dir` and return what results.json holds.
+
+    `generator` (any object with the Generator protocol, see verify.sampling.base) and
+    `problems` override the backend and dataset options, for the Python API.
+    """
+    from evals.benchmarks import load_problems
+    from evals.evaluate import evaluate_samples
+
+    t0 = time.perf_counter()
+    out_dir = Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    methods = list(dict.fromkeys(parse_method(m).spec for m in cfg.methods))
+    if not methods:
+        raise InputError("give at least one --method, e.g. prm-best-of-8", field="method")
+    n = plan_n(methods, cfg.n)
+    methods = [parse_method(m).with_k(n if parse_method(m).k is None else parse_method(m).k).spec
+               for m in methods]
+    if cfg.baseline and "single" not in [parse_method(m).name for m in methods]:
+        methods = ["single"] + methods
+    demo = cfg.is_default_demo and generator is None and problems is None
+    if demo:
+        _say(cfg, DEMO_NOTE)
+    if problems is None:
+        problems = load_problems(cfg.dataset or DEFAULT_DATASET, data_file=cfg.data_file, limit=cfg.limit)
+    problems = list(problems)
+    samples_path, scored_path = out_dir / "samples.jsonl", out_dir / "scored.jsonl"
+    stages: dict[str, Any] = {"sample": sample_stage(cfg, problems, n, samples_path, generator)}
+    needs_prm = any(parse_method(m).name in PRM_METHODS for m in methods)
+    eval_path = samples_path
+    if needs_prm:
+        stages["score"] = score_stage(cfg, problems, samples_path, scored_path)
+        eval_path = scored_path
+    ids = {p.id for p in problems}
+    traces = [t for t in read_traces(eval_path) if t.problem_id in ids and t.sample_index < n]
+    _say(cfg, f"evaluating {len(methods)} method(s) on {len(traces)} traces")
+    rep = evaluate_samples(traces, methods, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True)
+    rows = cost_rows(rep.results, traces, methods, cfg.prices)
+    model_name = cfg.model or (getattr(generator, "name", None) or "python generator" if generator is not None
+                               else "smollm2")
+    run = {"config": _config_dict(cfg, n, methods, model_name), "stages": stages, "grading": rep.stats,
+           "versions": _versions(), "command": cfg.command, "seconds": round(time.perf_counter() - t0, 2),
+           "demo": demo, "demo_note": DEMO_NOTE if demo else ""}
+    files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None,
+             "results": str(out_dir / "results.json"), "report": str(out_dir / "report.md"),
+             "curves": str(out_dir / "curves.png")}
+    res = RunResults(methods=rows, curves=rep.curves, run=run, files=files)
+    from evals.plots import plot_accuracy_vs_k
+    from evals.report import render_report
+    try:
+        plot_accuracy_vs_k(rep.curves, files["curves"], title=f"{cfg.dataset or DEFAULT_DATASET}: accuracy vs N")
+    except ImportError as exc:  # matplotlib is an extra
+        files["curves"] = None
+        _say(cfg, f"no curves.png: {exc}")
+    (out_dir / "report.md").write_text(render_report(res))
+    write_json_atomic(out_dir / "results.json", res.to_dict())
+    return res
+
+
+def cost_rows(results: Sequence[Any], traces: Sequence[Trace], methods: Sequence[str],
+              prices: Prices) -> list[dict]:
+    """One dict per method: the evaluate_samples fields plus cost columns and frontier marks."""
+    by_problem: dict[str, list[Trace]] = {}
+    for t in traces:
+        by_problem.setdefault(t.problem_id, []).append(t)
+    gen = float(np.mean([np.mean([t.num_tokens for t in ts]) for ts in by_problem.values()]))
+    prompt = float(np.mean([np.mean([t.prompt_tokens for t in ts]) for ts in by_problem.values()]))
+    prm = float(np.mean([np.mean([float(t.meta.get("prm_tokens", 0)) for t in ts])
+                         for ts in by_problem.values()]))
+    rows = []
+    for r in results:
+        spec = parse_method(r.method)
+        c = method_cost(r.k, gen, prompt, prm, spec.name in PRM_METHODS, r.accuracy, prices)
+        d = r.to_dict()
+        d.update({"gen_tokens_per_problem": c.gen_tokens, "prompt_tokens_per_problem": c.prompt_tokens,
+                  "prm_tokens_per_problem": c.prm_tokens, "cost_multiplier": c.cost_multiplier,
+                  "cost_per_problem": c.cost_per_problem, "cost_per_correct": c.cost_per_correct})
+        rows.append(d)
+    cost = [_cost_measure(r) for r in rows]
+    front = pareto_front([r["accuracy"] for r in rows], cost)
+    pick = cheapest_within_ci_of_best([r["accuracy"] for r in rows], [r["ci_low"] for r in rows], cost)
+    for i, r in enumerate(rows):
+        r["pareto"] = front[i]
+        r["cheapest_within_ci_of_best"] = i == pick
+    return rows
+
+
+def _cost_measure(row: dict) -> float:
+    """What the frontier ranks by: money when prices are given, else tokens, else k."""
+    if row["cost_per_problem"] is not None:
+        return row["cost_per_problem"]
+    if row["gen_tokens_per_problem"] > 0:
+        return row["gen_tokens_per_problem"] + row["prm_tokens_per_problem"]
+    return float(row["k"])
+
+
+def _config_dict(cfg: RunConfig, n: int, methods: list[str], model: str) -> dict:
+    d = asdict(cfg)
+    d["prm"] = d["prm"] if isinstance(d["prm"], (str, type(None))) else repr(cfg.prm)
+    d.update({"n": n, "methods": methods, "dataset": cfg.dataset or DEFAULT_DATASET,
+              "model": model, "prm": d["prm"] or DEFAULT_PRM})
+    d.pop("progress", None)
+    return d
