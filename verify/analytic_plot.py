@@ -71,6 +71,7 @@ def plot_binomial(ps: Sequence[float], ns: Sequence[int], values: np.ndarray, ou
     for i, p in enumerate(ps):
         ax.plot(ns, 100 * np.asarray(values)[i], marker="o", label=f"p = {p:g}")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(list(ns), [str(k) for k in ns])
     ax.set_xlabel("samples voted (n)")
     ax.set_ylabel("maj@n (%)")
     ax.set_title(f"Majority-vote accuracy ({label})")
@@ -95,6 +96,7 @@ def plot_samples(result: dict, out: str | Path) -> Path:
             label=f"model fitted on first {result['fit']['fit_k']} samples")
     ax.plot(ks, [100 * r["binomial"] for r in curve], color="tab:red", ls="--", label="pooled binomial")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_xlabel("k (samples voted)")
     ax.set_ylabel("maj@k (%)")
     ax.grid(alpha=0.3)
