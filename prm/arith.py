@@ -35,14 +35,21 @@ class Unevaluable(Exception):
     """The expression is malformed, too large, or divides by zero."""
 
 
+def _mixed(m: re.Match) -> str:
+    """3\\frac{4}{5} is the mixed number 3 4/5 when the fraction is proper, else left alone."""
+    a, b, c = m.group(1), m.group(2), m.group(3)
+    return f"({a}+{b}/{c})" if int(b) < int(c) else m.group(0).replace(a, a + " ", 1)
+
+
 _LATEX = [  # (pattern, replacement), applied in order before tokenising
+    (re.compile(r"(?<![\d.])(\d{1,9})\\[dt]?frac\{(\d{1,9})\}\{(\d{1,9})\}"), _mixed),
     (re.compile(r"\\[dt]?frac\s*\{([^{}]{1,200})\}\s*\{([^{}]{1,200})\}"), r"((\1)/(\2))"),
     (re.compile(r"\\(?:boxed|text|mathrm|textbf|mathbf)\s*\{([^{}]{0,200})\}"), r" \1 "),
     (re.compile(r"\^\s*\{([^{}]{1,50})\}"), r"^(\1)"),
     (re.compile(r"\\times|\\cdot|\\ast"), " * "),
     (re.compile(r"\\div"), " / "),
     (re.compile(r"\\left|\\right"), ""),
-    (re.compile(r"\\[()\[\]]"), " "),
+    (re.compile(r"\\[()\[\]]"), " ; "),  # math delimiters end a calculation
     (re.compile(r"\\[,!;]|\{,\}"), lambda m: "," if m.group(0) == "{,}" else ""),
     (re.compile(r"\\([%$])"), r"\1"),
     (re.compile(r"\\ "), " "),
@@ -52,12 +59,13 @@ _TRANSLATE = str.maketrans({"×": "*", "·": "*", "∗": "*", "÷": "/", "−": 
                             "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)"})
 # words that make a neighbouring number an operand of a longer expression ("15 pages x 1/3 = 5")
 _OPERATOR_WORDS = frozenset({"x", "times", "of", "by", "multiplied", "divided", "plus", "minus",
-                             "over", "per"})
+                             "over", "per", "mod", "modulo", "remainder", "rem", "with", "left"})
+_SINGLE_LETTER_WORDS = frozenset({"a", "A", "I"})  # other one-letter words are variables: "= 32 r^5"
 _GSM8K_ANNOT = re.compile(r"<<([^<>]{0,400})>>")
 _TOKEN = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+(?:\.\d+)?|\.\d+)"
     r"|(?P<op>[-+*/^])|(?P<lp>\()|(?P<rp>\))|(?P<eq>=)|(?P<pct>%)|(?P<sp>[\s$]+)"
-    r"|(?P<word>(?:[^\W\d]|[\\{}|!'&#@])+)|(?P<other>.)", re.S)
+    r"|(?P<word>(?:[^\W\d]|[\\{}|!'&#@√∛∜±∓∑∏∫∠°])+)|(?P<other>.)", re.S)
 
 
 @dataclass(frozen=True)
@@ -168,12 +176,15 @@ class _Side:
             any(k == "lp" and p in ("num", "rp") for (p, _), (k, _) in zip(self.toks, self.toks[1:]))
 
     def literal(self) -> tuple[Fraction, int, bool] | None:
-        """(value, decimals, is_percent) when the side is one plain number."""
+        """(value, decimals, is_percent) when the side is one plain, possibly signed, number."""
         t = self.toks
+        sign = -1 if t and t[0] == ("op", "-") else 1
+        if sign == -1 or (t and t[0] == ("op", "+")):
+            t = t[1:]
         if len(t) in (1, 2) and t[0][0] == "num" and (len(t) == 1 or t[1][0] == "pct"):
             digits = t[0][1].replace(",", "")
             dec = len(digits.split(".")[1]) if "." in digits else 0
-            return Fraction(digits), dec, len(t) == 2
+            return sign * Fraction(digits), dec, len(t) == 2
         return None
 
     def leading_literal(self) -> tuple[Fraction, int] | None:
@@ -198,20 +209,28 @@ def _runs(toks: list[tuple[str, str]]) -> list[list[_Side]]:
         if not cur and kind == "op" and toks[i + 1][0] == "sp" and (i == 0 or "\n" in toks[i - 1][1]):
             prev_was_space = True  # a list bullet ("- 24/60 = 0.40"), not a minus sign
             continue
+        if kind == "sp" and "\n" in val:
+            kind = "other"  # a calculation does not continue over a line break
         if kind in ("num", "op", "lp", "rp", "eq", "pct"):
             if not cur:
                 start_after_word = prev_breaker == "word"
-                start_attached = start_after_word and (not prev_was_space or prev_word.lower() in _OPERATOR_WORDS)
+                start_attached = start_after_word and (not prev_was_space or _binds(prev_word))
             cur.append((kind, val))
             prev_was_space = False
         elif kind == "sp":
             prev_was_space = True
         else:
             if cur and any(k == "eq" for k, _ in cur):
-                end_attached = kind == "word" and (not prev_was_space or val.lower() in _OPERATOR_WORDS)
+                end_attached = kind == "word" and (not prev_was_space or _binds(val) or (
+                    len(val) == 1 and val not in _SINGLE_LETTER_WORDS))
                 runs.append(_split_sides(cur, start_attached, start_after_word, end_attached))
             cur, prev_breaker, prev_word, prev_was_space = [], kind, val, False
     return runs
+
+
+def _binds(word: str) -> bool:
+    """Does this word act on the number beside it (an operator word or a LaTeX command)?"""
+    return word.lower() in _OPERATOR_WORDS or word.startswith("\\") or "{" in word or "}" in word
 
 
 def _split_sides(run, start_attached: bool, start_after_word: bool, end_attached: bool) -> list[_Side]:

@@ -51,6 +51,15 @@ def test_evaluate_refuses(expr):
     ("\\( 12 \\div 4 = 4 \\)", [False]),
     ("Cost:\n- \\( \\frac{24.00}{60} = 0.40 \\) dollars", [True]),  # a bullet, not a minus
     ("4 x 6 = 24 and 24 - 4 = 21", [True, False]),
+    ("\\[ 21^2 = 441 \\] \\[ (-20)^2 = 400 \\]", [True, True]),     # display blocks are separate
+    ("- \\( 3^1 = 3 \\mod 8 \\)\n- \\( 3^2 = 9 \\equiv 1 \\mod 8 \\)", []),  # "mod" binds; lines are separate
+    ("\\[3\\frac{4}{5} = \\frac{3 \\cdot 5 + 4}{5} = \\frac{19}{5}.\\]", [True, True]),  # mixed number
+    ("\\[ 16 = 13 - 12 \\cos C \\]", []),                        # a LaTeX function binds its number
+    ("\\[17^5 = 32 r^5.\\]", []),                                 # so does a one-letter variable
+    ("Ratio = 4√3 / 6√3 = 4 / 6 = 2 / 3", [True]),
+    ("\\[ -161 \\div 13 = -12 \\text{ remainder } -5 \\]", []),
+    ("\\[ 1404 = 2^2 \\times 3^2 \\times 13 \\]", [False]),     # real slip from ProcessBench omnimath-805
+    ("6084 * 6084 = 36,997,536.", [False]),                         # olympiadbench-897, labelled "correct"
     # not checkable: variables, functions, units glued to numbers, words around operators
     ("3p + e = 124", []), ("f(3) = 9", []), ("2x + 3 = 11", []), ("15 pages x 1/3 = 5 pages", []),
     ("apples * 3 = 6", []), ("x = 5", []), ("The answer is 42.", []), ("5! = 120", []),
@@ -111,7 +120,7 @@ def test_model_solutions_flags_wrong_more_than_right(shared_data):
     rate_wrong = sum(flagged[False]) / len(flagged[False])
     assert rate_right < 0.01          # almost never flags a solution whose answer is right
     assert rate_wrong > 0.04          # and catches real arithmetic slips in wrong ones
-    assert rate_wrong > 4 * rate_right  # measured: 95/1894 vs 6/744
+    assert rate_wrong > 4 * rate_right  # measured: 93/1894 vs 6/744
 
 
 @pytest.mark.parametrize("text", ids=lambda t: f"{len(t)}chars", argvalues=[
