@@ -59,6 +59,7 @@ class EvalReport:
     curves: dict = field(default_factory=dict)     # "family|group" -> list of {k, accuracy, ci_low, ci_high}
     stats: dict = field(default_factory=dict)      # group -> GradeStats.to_dict()
     config: dict = field(default_factory=dict)
+    per_problem: list = field(default_factory=list)  # one record per (problem, method row): the value averaged
 
     def to_dict(self) -> dict:
         return {"results": [r.to_dict() for r in self.results], "curves": self.curves,
@@ -209,6 +210,13 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
                     mc_se=point["mc_se"], correct=float(vals[:, col].sum()),
                     accuracy_random_ties=None if np.isnan(rt).all() else float(rt.mean()),
                     ties=int(np.stack([p["tied"] for p in per])[:, col].sum())))
+                spec_k = spec.with_k(k).spec
+                for gp, p in zip(problems, per):
+                    report.per_problem.append({
+                        "problem_id": gp.problem_id, "method": spec_k, "group": group, "k": int(k),
+                        "value": float(p["value"][col]), "n": gp.n, "gold": gp.gold,
+                        "n_classes": len(gp.class_answers), "votes": gp.counts.tolist(),
+                        "class_correct": gp.class_correct.tolist(), "answers": list(gp.class_answers)})
     return report
 
 

@@ -138,6 +138,20 @@ def test_cli_table_json_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_cli_per_problem_jsonl_matches_table(tmp_path):
+    p = write(tmp_path, ROWS)
+    pp = tmp_path / "pp.jsonl"
+    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "maj@2", "-m", "pass@2", "--per-problem", str(pp)])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in pp.read_text().splitlines()]
+    assert [(x["problem_id"], x["method"]) for x in rows] == [
+        ("a", "majority@2"), ("b", "majority@2"), ("a", "pass@2"), ("b", "pass@2")]
+    # a: votes 4,5,4 (4 correct): a 2-subset wins with prob 1/3 + 2/3 * 1/2 = 2/3; b: 2,1,2 -> 2/3 * 1/2 = 1/3
+    assert [round(x["value"], 6) for x in rows] == [round(2 / 3, 6), round(1 / 3, 6), 1.0, round(2 / 3, 6)]
+    assert rows[0]["votes"] == [2, 1] and rows[0]["answers"] == ["4", "5"] and rows[0]["class_correct"] == [True, False]
+    assert r.stdout.splitlines()[2].split()[:2] == ["majority@2", "0.5000"]
+
+
 def test_cli_errors_exit_2_with_location(tmp_path):
     bad = write(tmp_path, ROWS[:2] + [{"problem_id": "a", "gold": "4", "answer": "4", "score": "high"}])
     r = CliRunner().invoke(app, ["eval", "--samples", str(bad), "-m", "maj@2"])

@@ -32,6 +32,8 @@ def command(
     fmt: str = typer.Option("verify", "--format", help="Input format: verify | qwen-rm-maj | prm-scored | sal."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results (and curves) as JSON."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="PNG: accuracy against k with 95% CI bands."),
+    per_problem: Optional[Path] = typer.Option(None, "--per-problem",
+                                               help="JSONL: one line per problem and method (value, votes, classes)."),
     seed: int = typer.Option(0, "--seed", help="Seed for bootstrap, Monte-Carlo and random ties."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     mc_trials: int = typer.Option(2000, "--mc-trials", help="Monte-Carlo subsets where exact is infeasible."),
@@ -40,7 +42,13 @@ def command(
     from evals.evaluate import evaluate_samples
     from evals.table import notes_lines, results_table
     from verify.importers import load_samples
-    from verify.io import write_json_atomic
+    from verify.io import append_jsonl, write_json_atomic
+
+    def write_jsonl_fresh(path: Path, rows: list) -> None:
+        tmp = path.with_name(path.name + ".part")
+        tmp.unlink(missing_ok=True)
+        append_jsonl(tmp, rows)
+        tmp.replace(path)
 
     def progress(msg: str, milestone: bool) -> None:
         if sys.stderr.isatty():
@@ -62,6 +70,8 @@ def command(
         print("\r\033[K", end="", file=sys.stderr)
     report.config["samples"] = str(samples)
     report.config["format"] = fmt
+    if per_problem is not None:
+        write_jsonl_fresh(per_problem, report.per_problem)
     if json_out is not None:
         write_json_atomic(json_out, report.to_dict())
     typer.echo(results_table(report.results))
@@ -73,3 +83,5 @@ def command(
         typer.echo(f"plot: {plot}")
     if json_out is not None:
         typer.echo(f"json: {json_out}")
+    if per_problem is not None:
+        typer.echo(f"per-problem: {per_problem}")
