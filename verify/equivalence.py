@@ -29,6 +29,7 @@ from verify.types import Verdict
 DEFAULT_TIMEOUT = 5.0
 MAX_ANSWER_CHARS = 10_000
 MAX_LIST_ITEMS = 200
+_BUGS = (IndexError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 _WORDS = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BARE_ITEM = re.compile(r"[^()\[\]{}]*")
 
@@ -110,12 +111,16 @@ def structural_compare(a: str, b: str) -> tuple[bool | None, str, str]:
     for side, s in (("gold", a), ("pred", b)):
         try:
             trees.append(parse_answer(_expand_pm(s)))
-        except (ParseError, RecursionError, ValueError) as e:
+        except (ParseError, RecursionError) as e:
             return None, f"cannot parse {side} answer: {e}", "parse-error"
+        except _BUGS as e:  # a parser bug must not crash the caller; it is reported, never hidden
+            return None, f"internal error parsing {side}: {type(e).__name__}: {e}", "internal-error"
     try:
         eq = equal(trees[0], trees[1])
     except RecursionError:
         return None, "expression nested too deep", "structural"
+    except _BUGS as e:
+        return None, f"internal error comparing: {type(e).__name__}: {e}", "internal-error"
     if eq is None:
         return None, "could not evaluate either side", "structural"
     return eq, "structurally " + ("equal" if eq else "different"), "structural"

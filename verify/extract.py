@@ -31,7 +31,7 @@ _HASHES = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
 _MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
-_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
 _INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
 _PROSE = frozenset(
     "the is are was were so thus therefore hence we get answer final then which that this of "

@@ -35,13 +35,20 @@ GREEK = frozenset("alpha beta gamma delta epsilon varepsilon zeta eta theta vart
 RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=",
         "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=",
         "\\lt": "<", "\\gt": ">", "<=": "<=", ">=": ">="}
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|\.\d+|\\\\|\\[A-Za-z]+|\\.|<=|>=|[A-Za-z]|\s+|.", re.S)
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|\.\d+|\\\\|\\[A-Za-z]+|\\.|<=|>=|[A-Za-z]|\s+|.", re.S | re.A)
 _OPEN = {"(": ")", "[": "]", "{": "}", "\\{": "\\}", "\\langle": "\\rangle", "\\lfloor": "\\rfloor",
          "\\lceil": "\\rceil"}
 _CLOSE = {")", "]", "}", "\\}", "\\rangle", "\\rfloor", "\\rceil"}
 _ENV = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
 _MATRIX_ENVS = ("matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "smallmatrix", "array", "cases",
                 "aligned", "align", "align*")
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _all_digits(t: str | None) -> bool:
+    return bool(t) and all(c in _DIGITS for c in t)
 
 
 class ParseError(ValueError):
@@ -285,7 +292,7 @@ class _Parser:
                 return node
 
     def starts_atom(self, t: str) -> bool:
-        if t[0].isdigit() or t[0] == "." and len(t) > 1 or (len(t) == 1 and t.isalpha()):
+        if t[0] in _DIGITS or t[0] == "." and len(t) > 1 or (len(t) == 1 and t.isalpha()):
             return True
         if t in ("(", "{", "\\{", "\\lfloor", "\\lceil"):
             return True
@@ -357,7 +364,7 @@ class _Parser:
             inner = self.expr()
             self.take("}")
             return inner
-        if t is not None and t.isdigit():
+        if t is not None and _all_digits(t):
             # `\frac12`: an unbraced argument is one digit; the rest goes back to the stream
             self.take()
             if len(t) > 1:
@@ -370,7 +377,7 @@ class _Parser:
         if t is None:
             raise ParseError("unexpected end")
         self.take()
-        if t[0].isdigit() or t[0] == ".":
+        if t[0] in _DIGITS or (t[0] == "." and len(t) > 1):
             node = _num(t)
             return self.maybe_mixed(node)
         if len(t) == 1 and t.isalpha():
@@ -408,8 +415,10 @@ class _Parser:
             sub = "".join(self.toks[self.i + 1:j])
             self.i = j + 1
             return sub
+        if t is None or t == " ":
+            raise ParseError("empty subscript")
         self.i += 1
-        return t or ""
+        return t
 
     def maybe_mixed(self, node: tuple) -> tuple:
         """``2\\frac{1}{2}`` and ``1 1/2`` are mixed numbers when the fraction is proper."""
@@ -424,8 +433,8 @@ class _Parser:
             if a[0] == "num" and b[0] == "num" and a[2] is None and b[2] is None and 0 < a[1] < b[1]:
                 return ("num", node[1] + a[1] / b[1], None, 0)
             self.i = save
-        if (j + 3 < len(toks) and toks[j] == " " and toks[j + 1].isdigit() and toks[j + 2] == "/"
-                and toks[j + 3].isdigit() and int(toks[j + 1]) < int(toks[j + 3])
+        if (j + 3 < len(toks) and toks[j] == " " and _all_digits(toks[j + 1]) and toks[j + 2] == "/"
+                and _all_digits(toks[j + 3]) and int(toks[j + 1]) < int(toks[j + 3])
                 and (j + 4 >= len(toks) or toks[j + 4] in (" ", ",", ")", "]", "}"))):
             self.i = j + 4
             return ("num", node[1] + Fraction(int(toks[j + 1]), int(toks[j + 3])), None, 0)

@@ -39,12 +39,12 @@ class Num:
 
 _INT = r"\d{1,3}(?:,\d{3})+|\d+"
 _DEC = rf"(?:{_INT})?\.\d+|(?:{_INT})\.?"
-_SCI = re.compile(rf"^({_DEC})(?:[eE]([-+]?\d+)|(?:\\times|\\cdot|\*)10\^(?:\{{([-+]?\d+)\}}|([-+]?\d)))?$")
-_FRAC = re.compile(r"^\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$")
-_SLASH = re.compile(r"^(\d+)/(\d+)$")
-_MIXED_TEX = re.compile(r"^(\d+)\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$")
-_MIXED_SPACE = re.compile(r"^(\d+) (\d+)/(\d+)$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:(am|pm|a\.m\.?|p\.m\.?))?$", re.I)
+_SCI = re.compile(rf"^({_DEC})(?:[eE]([-+]?\d+)|(?:\\times|\\cdot|\*)10\^(?:\{{([-+]?\d+)\}}|([-+]?\d)))?$", re.A)
+_FRAC = re.compile(r"^\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$", re.A)
+_SLASH = re.compile(r"^(\d+)/(\d+)$", re.A)
+_MIXED_TEX = re.compile(r"^(\d+)\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$", re.A)
+_MIXED_SPACE = re.compile(r"^(\d+) (\d+)/(\d+)$", re.A)
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:(am|pm|a\.m\.?|p\.m\.?))?$", re.I | re.A)
 
 
 def _decimal(lit: str, exp: int) -> Num:
@@ -99,7 +99,7 @@ def parse_number(s: str) -> Num | None:
     >>> parse_number("1,000").value, parse_number("x") is None
     (Fraction(1000, 1), True)
     """
-    if not s or len(s) > MAX_DIGITS or not any(c.isdigit() for c in s):
+    if not s or len(s) > MAX_DIGITS or not any(c in '0123456789' for c in s):
         return None
     s = s.replace("{,}", ",").replace(",\\!", ",")
     percent = False
