@@ -59,7 +59,7 @@ _TRANSLATE = str.maketrans({"×": "*", "·": "*", "∗": "*", "÷": "/", "−": 
                             "½": "(1/2)", "¼": "(1/4)", "¾": "(3/4)"})
 # words that make a neighbouring number an operand of a longer expression ("15 pages x 1/3 = 5")
 _OPERATOR_WORDS = frozenset({"x", "times", "of", "by", "multiplied", "divided", "plus", "minus",
-                             "over", "per", "mod", "modulo", "remainder", "rem", "with", "left"})
+                             "over", "per", "mod", "modulo", "remainder", "rem"})
 _SINGLE_LETTER_WORDS = frozenset({"a", "A", "I"})  # other one-letter words are variables: "= 32 r^5"
 _GSM8K_ANNOT = re.compile(r"<<([^<>]{0,400})>>")
 _TOKEN = re.compile(
