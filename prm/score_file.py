@@ -56,6 +56,8 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     The question of a trace is `questions[problem_id]` when `questions` is given (a missing
     id is an error), else the trace's own `question`/`problem`/`prompt` field, else "".
     A trace without `steps` is split from its `text` on `step_sep` (blank line by default).
+    Each output trace records `meta["prm_tokens"]`, the scorer's forward tokens spent on it
+    (0 for programmatic scorers; see `CheckedScorer.tokens_per_item`), for cost accounting.
     Returns counts: total, skipped (already scored), scored, no_question.
 
     >>> import json, tempfile
@@ -85,9 +87,11 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
             steps = t.steps or split_steps(t.text, step_sep)
             items.append((_question(t, questions, in_path, line_of[(t.problem_id, t.sample_index)]), steps))
             stats["no_question"] += items[-1][0] == ""
+        before = checked.forward_tokens
         scores = checked.score_batch(items) if items else []
-        records = [replace(t, steps=tuple(steps), step_scores=tuple(s)).to_dict()
-                   for t, (_, steps), s in zip(chunk, items, scores)]
+        tokens = checked.tokens_per_item(items, checked.forward_tokens - before)
+        records = [replace(t, steps=tuple(steps), step_scores=tuple(s), meta={**t.meta, "prm_tokens": n}).to_dict()
+                   for t, (_, steps), s, n in zip(chunk, items, scores, tokens)]
         append_jsonl(out_path, records)
         stats["scored"] += len(records)
         if progress:

@@ -63,6 +63,30 @@ class CheckedScorer:
             result[i] = _validated(s, len(items[i][1]), self.name)
         return result
 
+    def tokens_per_item(self, items: Sequence[tuple[str, Sequence[str]]], spent: int) -> list[int]:
+        """Split `spent` forward tokens (one `score_batch` call) among its traces.
+
+        Exact for a one-pass model scorer with `encode` (its tokens are the trace's own
+        tokens); otherwise an estimate in proportion to text length. Sums to `spent`.
+
+        >>> CheckedScorer(lambda q, s: [0.5] * len(s)).tokens_per_item([("q", ["ab"]), ("q", ["abcdef"])], 10)
+        [3, 7]
+        """
+        if spent <= 0:
+            return [0] * len(items)
+        encode = getattr(self.fn, "encode", None)
+        if encode is not None:
+            counts = [len(encode(q, list(steps)).input_ids) if steps else 0 for q, steps in items]
+            if sum(counts) == spent:
+                return counts
+        weights = [len(q) + sum(len(x) for x in steps) if steps else 0 for q, steps in items]
+        total = sum(weights) or 1
+        shares = [spent * w / total for w in weights]
+        out = [int(x) for x in shares]
+        for i in sorted(range(len(items)), key=lambda i: out[i] - shares[i])[:spent - sum(out)]:
+            out[i] += 1  # largest remainders first
+        return out
+
     def __repr__(self) -> str:
         return f"CheckedScorer({self.name})"
 

@@ -119,7 +119,7 @@ def test_score_adds_step_scores_and_resumes(tmp_path):
     assert traces[0].step_scores == (0.95, 0.05, 0.7)
     assert traces[1].steps == ("2 * 3 = 6", "6 + 1 = 7") and traces[1].step_scores == (0.95, 0.95)
     assert traces[2].steps == () and traces[2].step_scores == ()
-    assert traces[0].answer == "8" and traces[1].meta == {}  # the rest of the trace is kept
+    assert traces[0].answer == "8" and traces[1].meta == {"prm_tokens": 0}  # the rest is kept; no model tokens
 
     res = runner.invoke(app, ["score", "--samples", str(src), "--prm", "arith", "--out", str(out), "--quiet"])
     assert res.exit_code == 0
@@ -217,7 +217,13 @@ def test_eval_and_score_with_a_model_directory(tmp_path):
     src = jsonl(tmp_path / "s.jsonl", SAMPLES)
     qs = jsonl(tmp_path / "q.jsonl", [{"id": "p1", "question": "2*3+1?"}, {"id": "p2", "problem": "?"}])
     res = runner.invoke(app, ["score", "--samples", str(src), "--prm", str(model_dir), "--out",
-                              str(tmp_path / "o.jsonl"), "--questions", str(qs), "--quiet"])
+                              str(tmp_path / "o.jsonl"), "--questions", str(qs), "--quiet", "--batch-size", "2"])
     assert res.exit_code == 0, res.output
-    t0 = read_traces(tmp_path / "o.jsonl")[0]
+    scored = read_traces(tmp_path / "o.jsonl")
+    t0 = scored[0]
     assert t0.step_scores == pytest.approx(direct("2*3+1?", list(t0.steps)), abs=1e-5)
+    # per-trace PRM tokens (for cost accounting) are each trace's own one-pass tokens and add up
+    printed = int(res.stdout.rsplit("forward tokens", 1)[1])
+    assert sum(t.meta["prm_tokens"] for t in scored) == printed > 0
+    assert t0.meta["prm_tokens"] == len(direct.encode("2*3+1?", list(t0.steps)).input_ids)
+    assert scored[2].meta["prm_tokens"] == 0  # no steps, nothing run
