@@ -14,10 +14,13 @@ presumed fine but less confidently. It is the arithmetic half of "calculator ann
 checking from Cobbe et al. 2021 (GSM8K), used here as a PRM that needs no model.
 
 Rules that keep false alarms down: a side of ``=`` that touches a word (``3p + 1 = 7``,
-``f(3) = 9``, ``apples * 3 = 6``) is not a complete expression and is not checked; a
-plain-number side is compared with the rounding its decimals imply (``10/3 = 3.33`` holds);
-``p%`` as a whole side may mean p/100 or p (``0.25 * 100 = 25%`` holds); and a running
-total ``5 + 3 = 8 + 2 = 10`` holds when each link starts from the previous value.
+``f(3) = 9``, ``apples * 3 = 6``), an operator word (``15 pages x 1/3 = 5``), a LaTeX command
+(``13 - 12 \\cos C``) or a one-letter variable (``= 32 r^5``) is not a complete expression and
+is not checked; LaTeX display blocks and line breaks end a calculation, and a leading ``- ``
+on a line is a bullet; a plain-number side is compared with the rounding or truncation its
+decimals imply (``10/3 = 3.33`` and ``0.20 * 85.98 = 17.19`` hold); ``p%`` as a whole side
+may mean p/100 or p (``0.25 * 100 = 25%`` holds); and a running total ``5 + 3 = 8 + 2 = 10``
+holds when each link starts from the previous value.
 """
 from __future__ import annotations
 
