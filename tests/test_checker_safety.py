@@ -91,11 +91,12 @@ def _timed_out_and_recovers() -> tuple:
     except WorkerTimeout:
         slow = "timeout"
     fast_enough = time.perf_counter() - t < 5.0
-    ok = check(*STRUCTURAL)
-    return slow, fast_enough, ok.equal, ok.method
+    ok = check(*STRUCTURAL, isolate=True)  # through a (new) worker process
+    inproc = check(*STRUCTURAL)  # in-process under the budget
+    return slow, fast_enough, ok.equal, ok.method, inproc.equal
 
 
-WANT = ("timeout", True, True, "structural")
+WANT = ("timeout", True, True, "structural", True)
 
 
 def test_timeout_on_main_thread():
@@ -139,15 +140,44 @@ def test_check_reports_timeout_as_undecided(monkeypatch):
     run = POOL.run
     monkeypatch.setattr(POOL, "run", lambda payload, timeout: run({"sleep": 30}, timeout))
     t = time.perf_counter()
-    v = check(*STRUCTURAL, timeout=0.5)
+    v = check(*STRUCTURAL, timeout=0.5, isolate=True)
     assert time.perf_counter() - t < 5.0
     assert (v.equal, v.method, v.reason) == (None, "timeout", "timeout after 0.5s")
+
+
+def test_over_budget_cases_move_to_the_worker(monkeypatch):
+    import verify.equivalence as eq
+    from verify.worker import POOL
+
+    calls = []
+    run = POOL.run
+    monkeypatch.setattr(POOL, "run", lambda payload, timeout: calls.append(payload) or run(payload, timeout))
+    assert check(*STRUCTURAL).method == "structural" and calls == []  # fits the in-process budget
+    monkeypatch.setattr(eq, "IN_PROCESS_BUDGET", 0.0)
+    v = check(*STRUCTURAL)
+    assert (v.equal, v.method) == (True, "structural")
+    assert calls == [{"gold": "x^2+2x+1", "pred": "(x+1)^2"}]
+
+
+def test_deadline_interrupts_big_structures():
+    """A 400-item set against a permutation needs 160,000 comparisons: the deadline stops it."""
+    from verify.compare import BudgetExceeded
+    from verify.equivalence import structural_compare
+
+    a = "\\{" + ",".join(f"x+{i}" for i in range(400)) + "\\}"
+    b = "\\{" + ",".join(f"x+{i}" for i in reversed(range(400))) + "\\}"
+    t = time.perf_counter()
+    with pytest.raises(BudgetExceeded):
+        structural_compare(a, b, budget=0.05)
+    assert time.perf_counter() - t < 1.0
+    v = check(a, b, timeout=1.0)
+    assert v.equal is None and v.method == "timeout"
 
 
 def test_timed_out_worker_is_killed():
     from verify.worker import POOL, WorkerTimeout
 
-    check(*STRUCTURAL)
+    check(*STRUCTURAL, isolate=True)
     w = POOL._acquire()
     POOL._release(w)
     with pytest.raises(WorkerTimeout):

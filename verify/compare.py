@@ -13,12 +13,16 @@ with at least 3 significant digits and the other side is not a plain rational, t
 treated as rounded: equal when it is the other value rounded or truncated at its last digit
 (constants), or within half a unit of its last significant digit relatively (expressions).
 Evaluation is bounded: exponents above 10,000 in size, factorials above 170 and overflow give
-`EvalError`, so ``10^{10^{10}}`` or ``(10^{100})!`` cannot hang.
+`EvalError`, so ``10^{10^{10}}`` or ``(10^{100})!`` cannot hang. A deadline (`DEADLINE`, a
+context variable, so it is per thread and per asyncio task) is checked at every comparison and
+evaluation step; when it passes, `BudgetExceeded` is raised.
 """
 from __future__ import annotations
 
 import cmath
 import math
+import time
+from contextvars import ContextVar
 from fractions import Fraction
 
 POINTS = 4
@@ -30,6 +34,20 @@ MAX_EXACT_BITS = 20_000
 
 class EvalError(ArithmeticError):
     """An expression could not be evaluated at a point (domain, overflow or size bound)."""
+
+
+class BudgetExceeded(Exception):
+    """The in-process time budget ran out (the caller then hands the case to a worker process)."""
+
+
+# Deadline (time.monotonic()) of the comparison running in this thread / asyncio task, or None.
+DEADLINE: ContextVar[float | None] = ContextVar("verify_compare_deadline", default=None)
+
+
+def _tick() -> None:
+    d = DEADLINE.get()
+    if d is not None and time.monotonic() > d:
+        raise BudgetExceeded()
 
 
 def _point(name: str, k: int) -> float:
@@ -117,6 +135,7 @@ def _real(z: complex) -> float:
 
 def evaluate(node: tuple, env: dict[str, complex]) -> complex:
     """Complex value of a tree with symbols bound by `env` (raises EvalError)."""
+    _tick()
     try:
         v = _eval(node, env)
     except (ZeroDivisionError, OverflowError, ValueError, RecursionError) as e:
@@ -345,6 +364,7 @@ def equal(a: tuple, b: tuple) -> bool | None:
     >>> equal(parse_answer("{1,\\\\sqrt{4}}"), parse_answer("{2,1}"))
     True
     """
+    _tick()
     ka, kb = a[0], b[0]
     if ka in ("list", "set") and kb in ("list", "set"):
         return _matching(a[1], b[1])

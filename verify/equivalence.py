@@ -9,8 +9,11 @@ Layers, cheapest first; the first that decides wins (`Verdict.method` names it):
 4. ``list``    - comma lists whose items are all plain numbers (unordered when bare).
 5. ``structural`` - everything else: the bounded parser (`verify.mathparse`) and randomised
    identity testing (`verify.compare`) for expressions, sets, tuples, intervals, matrices,
-   equations and inequalities. It runs in a killable worker process under a hard timeout
-   (`verify.worker`), so a check returns within `timeout` seconds from any thread or process.
+   equations and inequalities. It first runs in-process under a 50 ms budget (every step is
+   size-bounded and checks a deadline); a case that needs more moves to a killable worker
+   process under the hard timeout (`verify.worker`), so a check returns within `timeout`
+   seconds from any thread, asyncio task or process. `isolate=True` sends every structural
+   case to the worker.
 
 Never a silent False: parse failures, timeouts and crashes give ``equal=None`` with a reason.
 Gold comes first. The rules are symmetric except for missing answers: no answer in the
@@ -20,6 +23,7 @@ Untrusted text is never passed to eval, sympify or parse_expr.
 from __future__ import annotations
 
 import re
+import time
 
 from verify.extract import extract_answer
 from verify.normalize import FUNCTION_WORDS, normalize
@@ -27,8 +31,10 @@ from verify.numeric import numbers_equal, parse_number, parse_time
 from verify.types import Verdict
 
 DEFAULT_TIMEOUT = 5.0
+IN_PROCESS_BUDGET = 0.05  # seconds the structural layer may run in-process before it moves to a worker
 MAX_ANSWER_CHARS = 10_000
 MAX_LIST_ITEMS = 200
+_INT = re.compile(r"[-+]?[0-9]{1,400}")
 _BUGS = (IndexError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 _WORDS = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BARE_ITEM = re.compile(r"[^()\[\]{}]*")
@@ -83,7 +89,9 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
         return eq, f"{float(na.value):.6g} {'==' if eq else '!='} {float(nb.value):.6g}", "numeric"
     ta, tb = parse_time(a), parse_time(b)
     if ta is not None and tb is not None:
-        return ta == tb, "clock times", "time"
+        return ta == tb, "clock times " + ("match" if ta == tb else "differ"), "time"
+    if (ta is None) != (tb is None) and ":" in a and ":" in b:
+        return False, "a clock time against something that is not one", "time"
     if _WORDS.fullmatch(a) and _WORDS.fullmatch(b):
         words = [w.lower() for w in (a + " " + b).split()]
         if any(len(w) >= 3 and w not in FUNCTION_WORDS for w in words):
@@ -102,11 +110,19 @@ def _expand_pm(s: str) -> str:
     return s
 
 
-def structural_compare(a: str, b: str) -> tuple[bool | None, str, str]:
-    """The structural layer on two normalised answers (runs inside the worker process)."""
-    from verify.compare import equal
+def structural_compare(a: str, b: str, budget: float | None = None) -> tuple[bool | None, str, str]:
+    """The structural layer on two normalised answers; raises BudgetExceeded after `budget` s."""
+    from verify.compare import DEADLINE, equal
     from verify.mathparse import ParseError, parse_answer
 
+    token = DEADLINE.set(None if budget is None else time.monotonic() + budget)
+    try:
+        return _structural(a, b, equal, ParseError, parse_answer)
+    finally:
+        DEADLINE.reset(token)
+
+
+def _structural(a, b, equal, ParseError, parse_answer) -> tuple[bool | None, str, str]:
     trees = []
     for side, s in (("gold", a), ("pred", b)):
         try:
@@ -126,8 +142,14 @@ def structural_compare(a: str, b: str) -> tuple[bool | None, str, str]:
     return eq, "structurally " + ("equal" if eq else "different"), "structural"
 
 
-def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEFAULT_TIMEOUT) -> Verdict:
-    """Compare two already-extracted answers (gold first). `timeout=None` runs in-process.
+def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEFAULT_TIMEOUT,
+                    isolate: bool = False) -> Verdict:
+    """Compare two already-extracted answers (gold first).
+
+    The structural layer first runs in-process for at most `IN_PROCESS_BUDGET` seconds (its
+    steps are size-bounded and check a deadline); a case that needs longer, or every case when
+    `isolate=True`, runs in a worker process killed after `timeout` seconds. `timeout=None`
+    runs everything in-process without a limit.
 
     >>> compare_answers("\\\\frac{1}{2}", "0.5").equal
     True
@@ -141,6 +163,9 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     a, b = str(a), str(b)
     if a == b:
         return Verdict(True, "identical", a, b, "string")
+    if _INT.fullmatch(a) and _INT.fullmatch(b):  # the commonest case (GSM8K, AIME): skip everything else
+        eq = int(a) == int(b)
+        return Verdict(eq, f"{int(a)} {'==' if eq else '!='} {int(b)}", a, b, "numeric")
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return Verdict(None, f"answer longer than {MAX_ANSWER_CHARS} characters", a, b, "size")
     na, nb = normalize(a), normalize(b)
@@ -152,6 +177,14 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     if timeout is None:
         eq, reason, method = structural_compare(na, nb)
         return Verdict(eq, reason, a, b, method)
+    if not isolate:
+        from verify.compare import BudgetExceeded
+
+        try:
+            eq, reason, method = structural_compare(na, nb, budget=min(timeout, IN_PROCESS_BUDGET))
+            return Verdict(eq, reason, a, b, method)
+        except BudgetExceeded:
+            pass
     from verify.worker import POOL, WorkerCrashed, WorkerTimeout
 
     try:
@@ -173,7 +206,8 @@ def _as_text(x) -> str | None:
     return str(x)
 
 
-def check(gold, pred, *, timeout: float | None = DEFAULT_TIMEOUT, fallback_last_number: bool = True) -> Verdict:
+def check(gold, pred, *, timeout: float | None = DEFAULT_TIMEOUT, fallback_last_number: bool = True,
+          isolate: bool = False) -> Verdict:
     """Extract the answer from both raw texts, then compare them (gold first).
 
     >>> check("$9$", "so the answer is \\\\boxed{9}.").equal
@@ -184,7 +218,7 @@ def check(gold, pred, *, timeout: float | None = DEFAULT_TIMEOUT, fallback_last_
     g, p = _as_text(gold), _as_text(pred)
     ga = None if g is None else extract_answer(g, fallback_last_number=True)
     pa = None if p is None else extract_answer(p, fallback_last_number=fallback_last_number)
-    return compare_answers(ga, pa, timeout=timeout)
+    return compare_answers(ga, pa, timeout=timeout, isolate=isolate)
 
 
 def equivalent(gold, pred, **kw) -> bool:

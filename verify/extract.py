@@ -6,7 +6,7 @@ in this priority order, and returning the first that matches:
 1. the LAST ``\\boxed{...}`` or ``\\fbox{...}`` (nested braces balanced; also ``\\boxed 5``);
 2. the last "the (final) answer is ..." (rest of that line; the math inside ``$...$`` if any);
 3. the last GSM8K marker ``#### 42``;
-4. the last "Answer: ..." line (also ``**Answer:** ...``);
+4. the last "Answer: ..." line (also ``**Answer:** ...``), or a final line ``A: 18``;
 5. a multiple-choice letter: "option (B)", "choice C", or a response that ends with ``(B)``;
 6. the whole text, when it is short and reads as a bare answer (``9``, ``$9$``, ``10 square
    units``, ``x = 1, y = 2``) rather than prose (no prose words such as "the", "so", "is");
@@ -29,6 +29,7 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 _ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
+_A_LINE = re.compile(r"(?m)^A:[ \t]*([^\n]+?)\s*\Z")  # "Training Verifiers" GSM8K: a last line "A: 18"
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
 _MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
@@ -139,7 +140,7 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | Non
     boxed = _last_boxed(text)
     if boxed is not None:
         return clean_answer(boxed)
-    for pattern in (_ANSWER_IS, _HASHES, _ANSWER_COLON):
+    for pattern in (_ANSWER_IS, _HASHES, _ANSWER_COLON, _A_LINE):
         found = None
         for found in pattern.finditer(text):
             pass

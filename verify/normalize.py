@@ -50,6 +50,15 @@ _SPACES = re.compile(r"\s+")
 _DIGIT_SPACE = re.compile(r"(?<=\d) (?=\d)")
 _CLOCK = re.compile(r"\d:\d\d")
 _CMD_SPACE = re.compile(r"(\\[A-Za-z]+) (?=[A-Za-z])")
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|[A-Za-z]")
+_THOUSANDS_TEX = re.compile(r",\\!\s*(?=\d{3})")
+_TEXT_AND = re.compile(r"\\text\s*\{\s*(?:and|or)\s*\}")
+_COMMA_AND = re.compile(r",\s*(?:and|or)\s+")
+_SPACE_AND = re.compile(r"(?<=\S)\s+(?:and|or)\s+(?=\S)")
+_DEGREE_NUMBER = re.compile(r"[-+\d.,\s]+\^\\circ")
+_COMMAS = re.compile(r"\s*,[\s,]*")
+_SUBSCRIPT = re.compile(r"_\{(\w)\}")
+_MATHY = re.compile(r"[\d})]")
 _LONE_LETTER_PARENS = re.compile(r"^\(([A-Za-z])\)$")
 
 
@@ -68,7 +77,7 @@ def _strip_units(s: str) -> str:
     if t != s and t.strip():
         s = t
     m = _TRAIL_WORDS.search(s)
-    if m and re.search(r"[\d})]", s[:m.start()]):
+    if m and _MATHY.search(s[:m.start()]):
         words = m.group(1).split()
         if all(w.lower() in UNIT_WORDS or (len(w) >= 3 and w.lower() not in FUNCTION_WORDS) for w in words):
             s = s[:m.start()]
@@ -87,44 +96,54 @@ def normalize(answer: str) -> str:
     '10'
     """
     s = answer.strip()
-    if not s:
+    if not s or _PLAIN.fullmatch(s):
         return s
-    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
-    s = undo_double_escape(s)
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
-    s = s.replace("\\$", "").replace("$", "")
-    for _ in range(3):
-        t = _WRAPPERS.sub(r"\1", s)
-        if t == s:
-            break
-        s = t
-    s = re.sub(r",\\!\s*(?=\d{3})", ",", s)
-    s = _SPACING.sub(" ", s)
-    s = re.sub(r"\\text\s*\{\s*(?:and|or)\s*\}", ",", s)
-    s = re.sub(r",\s*(?:and|or)\s+", ",", s)
-    s = re.sub(r"(?<=\S)\s+(?:and|or)\s+(?=\S)", ",", s)
-    m = _APPROX.search(s)
-    if m and s[:m.start()].strip():
-        s = s[:m.start()]
-    s = _IN_PREFIX.sub("", s)
+    if not s.isascii():
+        s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    latex = "\\" in s
+    if latex:
+        s = undo_double_escape(s)
+        s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
+        s = s.replace("\\$", "")
+    s = s.replace("$", "")
+    if latex:
+        for _ in range(3):
+            t = _WRAPPERS.sub(r"\1", s)
+            if t == s:
+                break
+            s = t
+        s = _THOUSANDS_TEX.sub(",", s)
+        s = _SPACING.sub(" ", s)
+        s = _TEXT_AND.sub(",", s)
+    if " " in s or "," in s:
+        s = _COMMA_AND.sub(",", s)
+        s = _SPACE_AND.sub(",", s)
+    if latex:
+        m = _APPROX.search(s)
+        if m and s[:m.start()].strip():
+            s = s[:m.start()]
+        s = _IN_PREFIX.sub("", s)
     s = s.strip()
     if s.endswith("\\") and not s.endswith("\\\\"):
         s = s[:-1]
     s = s.rstrip(".").strip()
-    s = _DEGREES.sub(lambda m: "^\\circ", s)
-    if s.endswith("^\\circ") and re.fullmatch(r"[-+\d.,\s]+\^\\circ", s):
-        s = s[: -len("^\\circ")]
-    s = _strip_units(s)
-    t = _TEXT.sub(r"\1", s)
-    if t != s:
-        s = t
-    s = s.replace("\\{", "{").replace("\\}", "}")
-    s = _SPACES.sub(" ", s).strip()
-    s = re.sub(r"\s*,[\s,]*", lambda m: ", " if " " in m.group(0) else ",", s)
-    s = _CMD_SPACE.sub("\\1\x00", s)
-    s = s.replace(", ", ",\x00")
-    s = _DIGIT_SPACE.sub("\x00", s).replace(" ", "").replace("\x00", " ")
-    s = re.sub(r"_\{(\w)\}", r"_\1", s)
+    if latex or "^" in s:
+        s = _DEGREES.sub(lambda m: "^\\circ", s)
+        if s.endswith("^\\circ") and _DEGREE_NUMBER.fullmatch(s):
+            s = s[: -len("^\\circ")]
+    if any(c.isalpha() for c in s):
+        s = _strip_units(s)
+    if latex:
+        s = _TEXT.sub(r"\1", s)
+        s = s.replace("\\{", "{").replace("\\}", "}")
+    if " " in s or "," in s or "\t" in s or "\n" in s:
+        s = _SPACES.sub(" ", s).strip()
+        s = _COMMAS.sub(lambda m: ", " if " " in m.group(0) else ",", s)
+        s = _CMD_SPACE.sub("\\1\x00", s)
+        s = s.replace(", ", ",\x00")
+        s = _DIGIT_SPACE.sub("\x00", s).replace(" ", "").replace("\x00", " ")
+    if "_{" in s:
+        s = _SUBSCRIPT.sub(r"_\1", s)
     m = _LONE_LETTER_PARENS.match(s)
     if m:
         s = m.group(1)
