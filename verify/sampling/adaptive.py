@@ -93,14 +93,14 @@ def simulate(answer_lists: Sequence[Sequence[str | None]], rule: AdaptiveRule) -
 
 
 def majority(answers: Sequence[str | None]) -> str | None:
-    """Plurality answer by `answer_key`; ties go to the answer seen first; None if no answers.
+    """Plurality answer grouped by `answer_key` (`verify.aggregate.majority_vote`, ties to
+    the answer seen first); None if no sample has an answer.
 
     >>> majority(["2", "3", "3", None])
     '3'
     """
-    keyed = [(answer_key(a), a) for a in answers if a is not None]
-    if not keyed:
-        return None
-    counts = Counter(k for k, _ in keyed)
-    best = max(counts.values())
-    return next(a for k, a in keyed if counts[k] == best)
+    from verify.aggregate import majority_vote
+
+    keyed = {answer_key(a): a for a in reversed([a for a in answers if a is not None])}
+    win = majority_vote([None if a is None else answer_key(a) for a in answers]).answer
+    return None if win is None else keyed[win]

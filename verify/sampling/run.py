@@ -111,7 +111,7 @@ def read_done(out: str | Path, params: SamplingParams | None = None) -> dict[str
                 raise InputError(f"written with other sampling settings ({got}) than this run ({want}); "
                                  "use another --out or the same settings", path=p, line=line, field="sampling")
         ans = obj.get("answer")
-        done[pid][idx] = None if ans is None else str(ans)
+        done[pid][idx] = None if ans is None or obj.get("finish_reason") == "length" else str(ans)
     return done
 
 
@@ -175,8 +175,8 @@ class _Writer:
                                 finish_reason=c.finish_reason, sampling={**self.info, "seed": seed},
                                 meta=meta).to_dict())
         append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
-        for p, idx, c, _ in rows:
-            done[p.id][idx] = extract_answer(c.text)
+        for p, idx, c, _ in rows:  # unfinished traces abstain from votes, as in verify.aggregate
+            done[p.id][idx] = None if c.finish_reason == "length" else extract_answer(c.text)
         tokens = sum(c.num_tokens for _, _, c, _ in rows)
         self.report.written += len(rows)
         self.report.tokens += tokens

@@ -114,12 +114,15 @@ class TransformersGenerator:
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()  # (batch,)
         kw: dict[str, Any] = dict(max_new_tokens=params.max_tokens, num_return_sequences=n,
                                   pad_token_id=self.tok.pad_token_id, return_dict_in_generate=True)
-        if params.greedy:
-            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if params.greedy:  # n identical rows: decode once, copy below
+            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None, num_return_sequences=1)
         else:
             kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
         if params.stop:
             kw.update(stop_strings=list(params.stop), tokenizer=self.tok)
+        eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
+        if self.tok.pad_token_id not in eos:  # padding is never a real next token
+            kw["suppress_tokens"] = [self.tok.pad_token_id]
         if self.logprobs:
             kw["output_logits"] = True
         if seed is not None:
@@ -129,12 +132,12 @@ class TransformersGenerator:
         gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
         lengths = self._lengths(gen)
         lp = self._sum_logprobs(res.logits, gen, lengths, torch) if self.logprobs else None
-        eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
+        rows_per_prompt = 1 if params.greedy else n
         results: list[list[Completion]] = []
         for i in range(len(texts)):
             row: list[Completion] = []
             for j in range(n):
-                k = i * n + j
+                k = i * rows_per_prompt + (0 if params.greedy else j)
                 ids = gen[k, :lengths[k]].tolist()
                 text, hit_stop = trim_at_stop(self.tok.decode(ids, skip_special_tokens=True), params.stop)
                 ended = hit_stop or (ids and ids[-1] in eos) or lengths[k] < params.max_tokens
@@ -145,19 +148,17 @@ class TransformersGenerator:
         return results
 
     def _lengths(self, gen: Any) -> list[int]:
-        """Generated length of each row: up to and including the first EOS (pad may equal EOS)."""
+        """Generated length of each row: through the first EOS, else without trailing padding
+        (rows stopped by a stop string are padded to the batch's longest row)."""
         eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
         pad = self.tok.pad_token_id
         out = []
         for row in gen.tolist():
-            n = len(row)
-            for t, tok in enumerate(row):
-                if tok in eos:
-                    n = t + 1
-                    break
-                if tok == pad:
-                    n = t
-                    break
+            n = next((t + 1 for t, tok in enumerate(row) if tok in eos), None)
+            if n is None:
+                n = len(row)
+                while n > 0 and row[n - 1] == pad:
+                    n -= 1
             out.append(n)
         return out
 
