@@ -112,11 +112,12 @@ def _versions() -> dict[str, str]:
 
 
 def plan_n(methods: Sequence[str], n: int | None) -> int:
-    """Samples per problem: `n`, or the largest k that the methods ask for (at least 1)."""
+    """Samples per problem: `n`, or the largest k that the methods ask for (8 when every
+    method says `@n`, i.e. all samples)."""
     ks = [parse_method(m).k for m in methods]
     need = max([k for k in ks if k is not None] or [1])
     if n is None:
-        return need
+        return need if any(k is not None for k in ks) else 8
     if n < need:
         raise InputError(f"-n {n} is smaller than k={need} asked by a method; use -n {need} or more", field="n")
     return n

@@ -1,6 +1,8 @@
-"""`verify eval`: accuracy of selection methods on recorded samples (`--samples`).
+"""`verify eval`: accuracy of selection methods, on recorded samples (`--samples`) or end to
+end (sample, score, select, grade; `--dataset/--model/--prm`, the default when no
+`--samples` is given).
 
-Thin: options -> `evals.evaluate.evaluate_samples` -> JSON, table, plot.
+Thin: options -> `evals.evaluate.evaluate_samples` or `evals.runner.run_eval` -> print.
 """
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from verify.errors import VerifyError
 
 
 def command(
-    samples: Path = typer.Option(..., "--samples", help="Samples JSONL (one trace per line, or --format)."),
+    samples: Optional[Path] = typer.Option(None, "--samples",
+                                           help="Samples JSONL to evaluate (one trace per line, or --format). "
+                                                "Without it, eval samples and scores first (run mode)."),
     method: List[str] = typer.Option(["majority@n"], "--method", "-m",
                                      help="Method spec, repeatable: single, pass@k, majority@k (maj@k), "
                                           "weighted-vote@k, prm-best-of-k, best-of-k; k may be n (all)."),
@@ -37,8 +41,42 @@ def command(
     seed: int = typer.Option(0, "--seed", help="Seed for bootstrap, Monte-Carlo and random ties."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     mc_trials: int = typer.Option(2000, "--mc-trials", help="Monte-Carlo subsets where exact is infeasible."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d",
+                                          help="Run mode: benchmark (arith, gsm8k, math500, aime24, aime25, "
+                                               "amc23); default: the project's arithmetic set."),
+    data_file: Optional[Path] = typer.Option(None, "--data-file", help="Run mode: local JSONL/Parquet problems."),
+    model: Optional[str] = typer.Option(None, "--model", help="Run mode: model path/id; default SmolLM2-135M."),
+    backend: str = typer.Option("transformers", "--backend", "-b",
+                                help="Run mode: vllm | transformers | openai | callable | replay."),
+    prm: Optional[str] = typer.Option(None, "--prm",
+                                      help="Run mode: PRM directory, 'arith' or python:module:function; "
+                                           "default arith."),
+    n: Optional[int] = typer.Option(None, "-n", help="Run mode: samples per problem (default: largest k)."),
+    out_dir: Path = typer.Option(Path("runs/default"), "--out-dir", help="Run mode: run folder (resumed)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Run mode: first L problems only."),
+    temperature: float = typer.Option(0.7, "--temperature", help="Run mode: sampling temperature."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Run mode: nucleus sampling."),
+    max_tokens: int = typer.Option(160, "--max-tokens", help="Run mode: generated tokens per sample at most."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Run mode: prompts per generate call."),
+    device: Optional[str] = typer.Option(None, "--device", help="Run mode: cpu | cuda (transformers, PRM)."),
+    dtype: str = typer.Option("auto", "--dtype", help="Run mode: model dtype (auto, float32, bfloat16)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Run mode: OpenAI-compatible server URL."),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", help="Run mode: vLLM GPUs per model."),
+    price_in: Optional[float] = typer.Option(None, "--price-in", help="Prompt price per million tokens."),
+    price_out: Optional[float] = typer.Option(None, "--price-out", help="Generated-token price per million."),
+    prm_price: Optional[float] = typer.Option(None, "--prm-price", help="PRM forward-token price per million."),
+    pareto: bool = typer.Option(False, "--pareto", help="Print the accuracy-versus-cost frontier."),
 ) -> None:
-    """Evaluate aggregation methods on a samples file: table, --json, --plot."""
+    """Evaluate aggregation methods: on a samples file (--samples), or end to end."""
+    if samples is None:
+        from verify.commands.eval_run import run_mode
+        run_mode(dict(methods=method, dataset=dataset, data_file=None if data_file is None else str(data_file),
+                      model=model, backend=backend, prm=prm, n=n, out_dir=str(out_dir), limit=limit,
+                      seed=seed, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                      batch_size=batch_size, reduce=reduce, dtype=dtype, device=device, base_url=base_url,
+                      tensor_parallel_size=tensor_parallel_size, n_boot=n_boot),
+                 prices=(price_in, price_out, prm_price), pareto=pareto)
+        return
     from evals.evaluate import evaluate_samples
     from evals.table import notes_lines, results_table
     from verify.importers import load_samples
