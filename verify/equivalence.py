@@ -5,7 +5,8 @@ Layers, cheapest first; the first that decides wins (`Verdict.method` names it):
 1. ``string``  - equal normal forms (`verify.normalize`), e.g. ``\\left(x\\right)`` vs ``(x)``.
 2. ``numeric`` - both sides plain numbers (`verify.numeric`): exact rationals, ``025`` = 25,
    ``1,000``, ``2\\frac12``, ``10\\%`` = 10 or 0.1, decimals that round an exact value.
-3. ``time`` / ``text`` - clock times (``20:34`` = ``8:34 PM``); word answers compared case-blind.
+3. ``time`` / ``text`` / ``base`` - clock times (``20:34`` = ``8:34 PM``); word answers compared
+   case-blind; numbers with a base subscript compared by their digits (``52_8`` = ``52``).
 4. ``list``    - comma lists whose items are all plain numbers (unordered when bare).
 5. ``structural`` - everything else: the bounded parser (`verify.mathparse`) and randomised
    identity testing (`verify.compare`) for expressions, sets, tuples, intervals, matrices,
@@ -35,6 +36,7 @@ IN_PROCESS_BUDGET = 0.05  # seconds the structural layer may run in-process befo
 MAX_ANSWER_CHARS = 10_000
 MAX_LIST_ITEMS = 200
 _INT = re.compile(r"[-+]?[0-9]{1,400}")
+_BASE = re.compile(r"([0-9A-Za-z]+)_\{?([0-9]{1,2})\}?", re.A)
 _BUGS = (IndexError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 _WORDS = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 _BARE_ITEM = re.compile(r"[^()\[\]{}]*")
@@ -79,6 +81,17 @@ def _multiset_equal(xs: list, ys: list) -> bool:
     return True
 
 
+def _base_digits(s: str) -> tuple[str, int] | None:
+    """``52_8`` / ``4210_{5}``: (digits, base) when every digit is valid in that base."""
+    m = _BASE.fullmatch(s)
+    if not m:
+        return None
+    digits, base = m.group(1).upper(), int(m.group(2))
+    if not 2 <= base <= 36 or any(int(c, 36) >= base for c in digits):
+        return None
+    return digits, base
+
+
 def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
     """The in-process layers on two normalised answers: (equal, reason, method) or None."""
     if a == b:
@@ -97,17 +110,18 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
         if any(len(w) >= 3 and w not in FUNCTION_WORDS for w in words):
             eq = a.lower() == b.lower()
             return eq, "word answers " + ("match" if eq else "differ"), "text"
+    ba, bb = _base_digits(a), _base_digits(b)
+    if ba is not None or bb is not None:
+        da = ba[0] if ba else (a.upper() if a.isalnum() else None)
+        db = bb[0] if bb else (b.upper() if b.isalnum() else None)
+        if da is not None and db is not None:
+            eq = da.lstrip("0") == db.lstrip("0") and (ba is None or bb is None or ba[1] == bb[1])
+            return eq, "digits in base " + str((ba or bb)[1]) + (" match" if eq else " differ"), "base"
     la, lb = _numeric_items(a), _numeric_items(b)
     if la is not None and lb is not None:
         eq = _multiset_equal(la, lb)
         return eq, f"number lists ({len(la)} vs {len(lb)} items) " + ("match" if eq else "differ"), "list"
     return None
-
-
-def _expand_pm(s: str) -> str:
-    if s.count("\\pm") == 1 and "," not in s:
-        return s.replace("\\pm", "+") + ", " + s.replace("\\pm", "-")
-    return s
 
 
 def structural_compare(a: str, b: str, budget: float | None = None) -> tuple[bool | None, str, str]:
@@ -126,7 +140,7 @@ def _structural(a, b, equal, ParseError, parse_answer) -> tuple[bool | None, str
     trees = []
     for side, s in (("gold", a), ("pred", b)):
         try:
-            trees.append(parse_answer(_expand_pm(s)))
+            trees.append(parse_answer(s))
         except (ParseError, RecursionError) as e:
             return None, f"cannot parse {side} answer: {e}", "parse-error"
         except _BUGS as e:  # a parser bug must not crash the caller; it is reported, never hidden

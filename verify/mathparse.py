@@ -160,17 +160,36 @@ def _structure(tokens: list[str], depth: int) -> tuple:
         items = split_top(inner, {","})
         op, cl = tokens[0], tokens[-1]
         if len(items) > 1 or op in ("\\{",) or (op == "{" and len(items) > 1):
-            elems = [_structure(p, depth + 1) for p in items]
             if op in ("{", "\\{"):
-                return ("set", elems)
+                return ("set", [_structure(p, depth + 1) for p in _expand_pm(items)])
+            elems = [_structure(p, depth + 1) for p in items]
             if len(elems) == 2 and op in "([" and cl in ")]":
                 return ("interval", op == "[", elems[0], elems[1], cl == "]")
             return ("tuple", elems)
     if op_interval := _half_open(tokens, depth):
         return op_interval
     if len(commas) > 1:
-        return ("list", [_structure(p, depth + 1) for p in commas if _strip_spaces(p)])
+        return ("list", [_structure(p, depth + 1) for p in _expand_pm(commas) if _strip_spaces(p)])
+    both = _expand_pm([tokens])
+    if len(both) == 2:
+        return ("list", [_relation(t) for t in both])
     return _relation(tokens)
+
+
+def _expand_pm(items: list[list[str]]) -> list[list[str]]:
+    """``a \\pm b`` (exactly one sign, outside brackets) is the two answers ``a + b``, ``a - b``."""
+    out = []
+    for item in items:
+        signs = [k for k, t in enumerate(item) if t in ("\\pm", "\\mp")]
+        if len(signs) == 1:
+            k = signs[0]
+            depth = sum((t in _OPEN) - (t in _CLOSE) for t in item[:k])
+            if depth == 0:
+                plus, minus = ("+", "-") if item[k] == "\\pm" else ("-", "+")
+                out += [item[:k] + [plus] + item[k + 1:], item[:k] + [minus] + item[k + 1:]]
+                continue
+        out.append(item)
+    return out
 
 
 def _half_open(tokens: list[str], depth: int) -> tuple | None:
