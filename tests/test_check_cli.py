@@ -20,19 +20,19 @@ def _run(*args):
 def test_equal_exit_0():
     r = _run("\\frac{1}{2}", "so the answer is $0.5$.")
     assert r.exit_code == 0
-    assert r.output == "equal: '\\\\frac{1}{2}' vs '0.5' [numeric] 0.5 == 0.5\n"
+    assert r.output == "equal [numeric]: gold \\frac{1}{2} | pred 0.5 | 0.5 == 0.5\n"
 
 
 def test_not_equal_exit_1():
     r = _run("3", "x = 4")
     assert r.exit_code == 1
-    assert r.output.startswith("not equal: '3' vs 'x = 4' [")
+    assert r.output == "not equal [structural]: gold 3 | pred x = 4 | structurally different\n"
 
 
 def test_undecided_exit_2():
     r = _run("\\foo{1}", "\\bar{1}")
     assert r.exit_code == 2
-    assert r.output.startswith("undecided: ") and "cannot parse" in r.output
+    assert r.output == "undecided [parse-error]: gold \\foo{1} | pred \\bar{1} | cannot parse gold answer: unknown command \\foo\n"
 
 
 def test_missing_arguments_exit_2():
@@ -131,4 +131,4 @@ def test_shared_cases_through_cli(shared_data, tmp_path):
 def test_console_script_entry_point():
     r = subprocess.run([sys.executable, "cli.py", "check", "1,000", "1000"], capture_output=True, text=True,
                        cwd=str(__import__("tests.conftest", fromlist=["ROOT"]).ROOT))
-    assert r.returncode == 0 and r.stdout.startswith("equal:")
+    assert r.returncode == 0 and r.stdout == "equal [numeric]: gold 1,000 | pred 1000 | 1000 == 1000\n"

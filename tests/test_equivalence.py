@@ -72,7 +72,8 @@ STRUCTURES = [
     # equations and inequalities
     ("2x + 4y = 6", "x + 2y = 3", T), ("2x + 4y = 6", "x + 2y = 4", F), ("y = 2x", "2x - y = 0", F),
     ("x > 3", "3 < x", T), ("x \\ge 3", "x \\geq 3", T), ("x > 3", "x \\ge 3", F), ("x > 3", "x < 3", F),
-    ("-x < -3", "x > 3", T), ("\\sin(x)=\\frac{42}{59}", "\\cos(x)=\\frac{42}{59}", F),
+    ("-x < -3", "x > 3", T), ("x > 3", "(3, \\infty)", T), ("x \\ge 3", "(3, \\infty)", F),
+    ("1 < x \\le 3", "(1, 3]", T), ("x < 1", "(1, \\infty)", F), ("\\sin(x)=\\frac{42}{59}", "\\cos(x)=\\frac{42}{59}", F),
 ]
 
 

@@ -357,6 +357,32 @@ def _ordered(xs: list, ys: list) -> bool | None:
     return result
 
 
+def _as_interval(node: tuple) -> tuple | None:
+    """``x > 3`` -> (3, inf); ``1 < x \\le 3`` (two relations on one variable) -> (1, 3]; else None."""
+    rels = [node] if node[0] == "rel" else node[1] if node[0] == "list" and len(node[1]) == 2 and all(
+        r[0] == "rel" for r in node[1]) else None
+    if rels is None:
+        return None
+    lo, hi, lo_closed, hi_closed, var = ("neg", ("const", "inf")), ("const", "inf"), False, False, None
+    for _, op, lhs, rhs in rels:
+        if op == "!=":
+            return None
+        if lhs[0] == "sym" and not free_symbols(rhs):
+            v, bound, upper = lhs[1], rhs, op in ("<", "<=")
+        elif rhs[0] == "sym" and not free_symbols(lhs):
+            v, bound, upper = rhs[1], lhs, op in (">", ">=")
+        else:
+            return None
+        if var not in (None, v):
+            return None
+        var = v
+        if upper:
+            hi, hi_closed = bound, op in ("<=", ">=")
+        else:
+            lo, lo_closed = bound, op in ("<=", ">=")
+    return ("interval", lo_closed, lo, hi, hi_closed)
+
+
 def equal(a: tuple, b: tuple) -> bool | None:
     """Tri-state equality of two answer trees (see module docstring).
 
@@ -380,6 +406,10 @@ def equal(a: tuple, b: tuple) -> bool | None:
         return _ordered([c for r in a[1] for c in r], [c for r in b[1] for c in r])
     if ka == "eq" and kb == "eq":
         return _proportional(_diff(a), _diff(b), 0)
+    if "interval" in (ka, kb) or "union" in (ka, kb):
+        ia, ib = _as_interval(a), _as_interval(b)
+        if ia is not None or ib is not None:
+            return equal(ia or a, ib or b)
     if ka == "rel" and kb == "rel":
         oa, da = _canonical_rel(a)
         ob, db = _canonical_rel(b)

@@ -33,7 +33,7 @@ def command(
 
         v = check(gold, pred, timeout=timeout)
         word = {True: "equal", False: "not equal", None: "undecided"}[v.equal]
-        typer.echo(f"{word}: {v.gold_answer!r} vs {v.pred_answer!r} [{v.method}] {v.reason}")
+        typer.echo(f"{word} [{v.method}]: gold {v.gold_answer} | pred {v.pred_answer} | {v.reason}")
         raise typer.Exit({True: 0, False: 1, None: 2}[v.equal])
     if gold is not None:
         typer.echo("error: use either GOLD PRED or --pairs, not both", err=True)
