@@ -1,8 +1,8 @@
 """A synthetic step-labelled arithmetic task, and the tiny char-level models that learn it.
 
 Each example asks for a few one-digit sums and differences; each step states one of them
-(``7+5=12``). A step is labelled correct (1.0) when its stated result is right and wrong (0.0)
-when the result is off by 1 to 3. Correctness is a function of the step's own characters, so a
+(``7-5=2``; operands and results are digits 0-9). A step is labelled correct (1.0) when its
+stated result is right and wrong (0.0) when the result is off by 1 to 3. Correctness is a function of the step's own characters, so a
 2-layer transformer with a char-level tokenizer can learn it in a minute or two on a CPU: that
 makes it a real end-to-end check that the trainer puts its loss at the right positions (a model
 trained on misaligned labels stays at chance).
@@ -31,33 +31,35 @@ SPECIAL_TOKENS = ("<pad>", "<unk>", "<s>", "<extra_0>")
 
 
 def make_arith_examples(n: int, *, seed: int = 0, min_steps: int = 2, max_steps: int = 5,
-                        error_rate: float = 0.35) -> list[StepExample]:
+                        error_rate: float = 0.35, max_value: int = 9, ops: str = "+-",
+                        list_ops: bool = True) -> list[StepExample]:
     """`n` examples of one-digit arithmetic steps, each wrong with probability `error_rate`.
 
-    >>> make_arith_examples(1, seed=3)[0].question
-    'Compute 9+8, 9+7, 7+4.'
+    Operands and results stay in ``0..max_value``; a wrong step's result is off by 1 to 3.
+    With ``list_ops=False`` the question is only "Compute:" (shorter inputs, faster training).
+
+    >>> make_arith_examples(1, seed=3)[0]
+    StepExample(question='Compute 5+4, 9+0, 4-4.', steps=('5+4=9', '9+0=9', '4-4=3'), labels=(1.0, 1.0, 0.0))
     """
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         k = rng.randint(min_steps, max_steps)
-        ops, steps, labels = [], [], []
+        asked, steps, labels = [], [], []
         for _ in range(k):
-            a, b = rng.randint(0, 9), rng.randint(0, 9)
-            op = rng.choice("+-")
-            if op == "-" and b > a:
-                a, b = b, a
+            op = rng.choice(ops)
+            a = rng.randint(0, max_value)
+            b = rng.randint(0, max_value - a) if op == "+" else rng.randint(0, a)
             value = a + b if op == "+" else a - b
             wrong = rng.random() < error_rate
             if wrong:
-                shift = rng.choice([-3, -2, -1, 1, 2, 3])
-                if value + shift < 0:
-                    shift = -shift
-                value += shift
-            ops.append(f"{a}{op}{b}")
+                shifts = [d for d in (-3, -2, -1, 1, 2, 3) if 0 <= value + d <= max_value]
+                value += rng.choice(shifts)
+            asked.append(f"{a}{op}{b}")
             steps.append(f"{a}{op}{b}={value}")
             labels.append(0.0 if wrong else 1.0)
-        out.append(StepExample(f"Compute {', '.join(ops)}.", tuple(steps), tuple(labels)))
+        question = f"Compute {', '.join(asked)}." if list_ops else "Compute:"
+        out.append(StepExample(question, tuple(steps), tuple(labels)))
     return out
 
 

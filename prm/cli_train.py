@@ -1,0 +1,70 @@
+"""`verify prm train`: options -> prm.train.train -> one summary line.
+
+Registered by prm/commands.py as ``app.command("train")(train_command)``. torch and
+transformers are imported only when the command runs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from verify.errors import VerifyError
+
+HEADS = {"token-cls": "cls", "cls": "cls", "lm": "lm"}
+
+
+def train_command(
+    data: Path = typer.Option(..., "--data", help="Step-labelled JSONL file."),
+    format: str = typer.Option("plain", "--format", help="plain, processbench, math-shepherd, "
+                               "prm800k, prm800k-stepwise or math-aps."),
+    base_model: str = typer.Option(..., "--base-model", help="HF model directory to start from."),
+    out: Path = typer.Option(..., "--out", help="Output directory (model, tokenizer, "
+                             "prm_spec.json, train_log.jsonl, checkpoint/)."),
+    spec: str = typer.Option("token-cls", "--spec", help="Step-tag spec: math-shepherd, "
+                             "qwen-prm, rlhflow or token-cls."),
+    head: Optional[str] = typer.Option(None, "--head", help="token-cls or lm (default: the "
+                                       "spec's own head)."),
+    neutral: str = typer.Option("positive", "--neutral", help="PRM800K neutral steps (rating 0): "
+                                "positive, negative or skip."),
+    soft_labels: bool = typer.Option(False, "--soft-labels", help="Keep labels in [0, 1] "
+                                     "(default: round at 0.5)."),
+    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (merged when saved)."),
+    lora_r: int = typer.Option(8, "--lora-r", min=1),
+    epochs: int = typer.Option(1, "--epochs", min=1),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1,
+                                            help="Stop after this many optimizer steps."),
+    lr: float = typer.Option(2e-5, "--lr"),
+    warmup_steps: int = typer.Option(0, "--warmup-steps", min=0),
+    batch_size: int = typer.Option(8, "--batch-size", min=1),
+    grad_accum: int = typer.Option(1, "--grad-accum", min=1),
+    max_length: int = typer.Option(1024, "--max-length", min=8),
+    seed: int = typer.Option(0, "--seed"),
+    save_every: int = typer.Option(50, "--save-every", min=0,
+                                   help="Optimizer steps between checkpoints (0: only at the end)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint."),
+    device: str = typer.Option("cpu", "--device"),
+    dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16, float16."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+) -> None:
+    """Train a process reward model (loss only at step tags; checkpoint and --resume)."""
+    if head is not None and head not in HEADS:
+        typer.echo(f"error: --head must be token-cls or lm, not {head!r}", err=True)
+        raise typer.Exit(2)
+    from prm.train import TrainConfig, train
+
+    cfg = TrainConfig(data=str(data), format=format, base_model=base_model, out_dir=str(out),
+                      spec=spec, head=None if head is None else HEADS[head], neutral=neutral,
+                      soft_labels=soft_labels, lora=lora, lora_r=lora_r, epochs=epochs,
+                      max_steps=max_steps, lr=lr, warmup_steps=warmup_steps,
+                      batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
+                      seed=seed, save_every=save_every, resume=resume, device=device,
+                      dtype=dtype, progress=not quiet)
+    try:
+        result = train(cfg)
+    except (VerifyError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"saved PRM to {result.out_dir}: {result.steps} optimizer steps, "
+               f"final loss {result.final_loss:.4f} (log: {Path(result.out_dir) / 'train_log.jsonl'})")
