@@ -170,3 +170,12 @@ def test_policy_rows_really_conflict(shared_data):
     rows = {r["id"]: r for r in _shared_cases(shared_data)}
     for rid, ours in POLICY.items():
         assert rows[rid]["expected_equivalent"] is not ours
+
+
+def test_docstring_examples():
+    import doctest
+    import importlib
+    for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "evaluate", "compare",
+                 "equivalence", "batch"):
+        result = doctest.testmod(importlib.import_module(f"verify.{name}"))
+        assert result.failed == 0 and result.attempted > 0, name

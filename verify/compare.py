@@ -12,190 +12,19 @@ expressions are compared exactly with `Fraction` instead. When a side contains a
 with at least 3 significant digits and the other side is not a plain rational, the decimal is
 treated as rounded: equal when it is the other value rounded or truncated at its last digit
 (constants), or within half a unit of its last significant digit relatively (expressions).
-Evaluation is bounded: exponents above 10,000 in size, factorials above 170 and overflow give
-`EvalError`, so ``10^{10^{10}}`` or ``(10^{100})!`` cannot hang. A deadline (`DEADLINE`, a
-context variable, so it is per thread and per asyncio task) is checked at every comparison and
-evaluation step; when it passes, `BudgetExceeded` is raised.
+Evaluation (`verify.evaluate`) is bounded, and a per-thread/per-task deadline is checked at
+every step (`BudgetExceeded`).
 """
 from __future__ import annotations
 
-import cmath
-import math
-import time
-from contextvars import ContextVar
-from fractions import Fraction
+from verify.evaluate import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
+                             exact, free_symbols)
+
+__all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "equal", "scalars_equal"]
 
 POINTS = 4
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
-MAX_EXP = 10_000
-MAX_EXACT_BITS = 20_000
-
-
-class EvalError(ArithmeticError):
-    """An expression could not be evaluated at a point (domain, overflow or size bound)."""
-
-
-class BudgetExceeded(Exception):
-    """The in-process time budget ran out (the caller then hands the case to a worker process)."""
-
-
-# Deadline (time.monotonic()) of the comparison running in this thread / asyncio task, or None.
-DEADLINE: ContextVar[float | None] = ContextVar("verify_compare_deadline", default=None)
-
-
-def _tick() -> None:
-    d = DEADLINE.get()
-    if d is not None and time.monotonic() > d:
-        raise BudgetExceeded()
-
-
-def _point(name: str, k: int) -> float:
-    h = sum((j + 1) * ord(c) for j, c in enumerate(name))
-    return 0.5 + ((h * 0.6180339887 + k * 0.7548776662 + 0.1234) % 1.0) * 2.0
-
-
-def free_symbols(node: tuple, out: set[str] | None = None) -> set[str]:
-    out = set() if out is None else out
-    kind = node[0]
-    if kind == "sym":
-        out.add(node[1])
-    elif kind in ("num", "const"):
-        pass
-    else:
-        for child in node[1:]:
-            if isinstance(child, tuple):
-                free_symbols(child, out)
-            elif isinstance(child, list):
-                for c in child:
-                    if isinstance(c, tuple):
-                        free_symbols(c, out)
-    return out
-
-
-def decimals(node: tuple) -> list[tuple]:
-    """All decimal literals with at least 3 significant digits (candidates for approximation)."""
-    if node[0] == "num":
-        return [node] if node[2] is not None and node[3] >= 3 else []
-    found = []
-    for child in node[1:]:
-        if isinstance(child, tuple):
-            found += decimals(child)
-        elif isinstance(child, list):
-            for c in child:
-                found += decimals(c)
-    return found
-
-
-def exact(node: tuple) -> Fraction | None:
-    """The exact rational value of a tree built from numbers, + - * / and integer powers."""
-    kind = node[0]
-    if kind == "num":
-        return node[1]
-    if kind == "neg":
-        v = exact(node[1])
-        return None if v is None else -v
-    if kind == "add" or kind == "mul":
-        acc = Fraction(0 if kind == "add" else 1)
-        for c in node[1]:
-            v = exact(c)
-            if v is None:
-                return None
-            acc = acc + v if kind == "add" else acc * v
-            if acc.numerator.bit_length() + acc.denominator.bit_length() > MAX_EXACT_BITS:
-                return None
-        return acc
-    if kind == "div":
-        a, b = exact(node[1]), exact(node[2])
-        return None if a is None or b is None or b == 0 else a / b
-    if kind == "pow":
-        a, b = exact(node[1]), exact(node[2])
-        if a is None or b is None or b.denominator != 1 or abs(b) > 4096 or (a == 0 and b < 0):
-            return None
-        if a.numerator.bit_length() * abs(b) > MAX_EXACT_BITS:
-            return None
-        return a ** int(b)
-    return None
-
-
-_FUNCS = {
-    "sin": cmath.sin, "cos": cmath.cos, "tan": cmath.tan, "sinh": cmath.sinh, "cosh": cmath.cosh,
-    "tanh": cmath.tanh, "arcsin": cmath.asin, "arccos": cmath.acos, "arctan": cmath.atan,
-    "exp": cmath.exp, "ln": cmath.log, "log": cmath.log, "sqrt": cmath.sqrt,
-    "sec": lambda z: 1 / cmath.cos(z), "csc": lambda z: 1 / cmath.sin(z), "cot": lambda z: 1 / cmath.tan(z),
-    "abs": lambda z: complex(abs(z)),
-}
-
-
-def _real(z: complex) -> float:
-    if abs(z.imag) > 1e-9 * max(1.0, abs(z.real)):
-        raise EvalError("not real")
-    return z.real
-
-
-def evaluate(node: tuple, env: dict[str, complex]) -> complex:
-    """Complex value of a tree with symbols bound by `env` (raises EvalError)."""
-    _tick()
-    try:
-        v = _eval(node, env)
-    except (ZeroDivisionError, OverflowError, ValueError, RecursionError) as e:
-        raise EvalError(str(e)) from None
-    if not (math.isfinite(v.real) and math.isfinite(v.imag)):
-        raise EvalError("not finite")
-    return v
-
-
-def _eval(node: tuple, env: dict[str, complex]) -> complex:
-    kind = node[0]
-    if kind == "num":
-        return complex(node[1])
-    if kind == "sym":
-        return env[node[1]]
-    if kind == "const":
-        name = node[1]
-        if name == "inf":
-            raise EvalError("infinity")
-        return {"pi": complex(math.pi), "e": complex(math.e), "i": 1j}[name]
-    if kind == "add":
-        return sum((_eval(c, env) for c in node[1]), 0j)
-    if kind == "mul":
-        acc = 1 + 0j
-        for c in node[1]:
-            acc *= _eval(c, env)
-        return acc
-    if kind == "neg":
-        return -_eval(node[1], env)
-    if kind == "div":
-        return _eval(node[1], env) / _eval(node[2], env)
-    if kind == "pow":
-        base, ex = _eval(node[1], env), _eval(node[2], env)
-        if abs(ex) > MAX_EXP and abs(base) not in (0.0, 1.0):
-            raise EvalError("exponent too large")
-        if ex.imag == 0 and ex.real == int(ex.real) and abs(ex.real) <= 64:
-            return base ** int(ex.real)
-        if base.imag == 0 and base.real > 0 and ex.imag == 0:
-            return complex(base.real ** ex.real)
-        return base ** ex
-    if kind == "fact":
-        x = _real(_eval(node[1], env))
-        if x < 0 or x != int(x) or x > 170:
-            raise EvalError("factorial argument")
-        return complex(math.factorial(int(x)))
-    if kind == "fn":
-        name = node[1]
-        arg = _eval(node[2], env)
-        if name == "logb":
-            return cmath.log(arg) / cmath.log(_eval(node[3], env))
-        if name == "binom":
-            n, k = _real(arg), _real(_eval(node[3], env))
-            if n != int(n) or k != int(k) or n > 10_000:
-                raise EvalError("binomial arguments")
-            return complex(math.comb(int(n), int(k)))
-        if name in ("lfloor", "lceil"):
-            r = _real(arg)
-            return complex(math.floor(r) if name == "lfloor" else math.ceil(r))
-        return complex(_FUNCS[name](arg))
-    raise EvalError(f"cannot evaluate {kind}")
 
 
 def _close(a: complex, b: complex, rel: float) -> bool:

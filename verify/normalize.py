@@ -91,7 +91,7 @@ def normalize(answer: str) -> str:
     """A canonical spelling of an extracted answer (meaning-preserving, see module docstring).
 
     >>> normalize("\\\\left( \\\\dfrac{1}{2}, 3 \\\\right)")
-    '(\\\\frac{1}{2},3)'
+    '(\\\\frac{1}{2}, 3)'
     >>> normalize("10\\\\text{ cm}^2")
     '10'
     """
