@@ -79,7 +79,7 @@ def exact(node: tuple) -> Fraction | None:
     """The exact rational value of a tree built from numbers, + - * / and integer powers.
 
     >>> from verify.mathparse import parse_answer
-    >>> exact(parse_answer("2^{10} - \\frac{1}{2}")), exact(parse_answer("\\sqrt{2}")) is None
+    >>> exact(parse_answer("2^{10} - \\\\frac{1}{2}")), exact(parse_answer("\\\\sqrt{2}")) is None
     (Fraction(2047, 2), True)
     """
     kind = node[0]
