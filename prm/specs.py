@@ -190,6 +190,8 @@ def render(spec: StepTagSpec, tokenizer: Any, question: str,
         content = "".join(step + s for step, s in zip(steps, sentinels))
         messages += [{"role": "user", "content": question},
                      {"role": "assistant", "content": content}]
+    elif not steps:  # chat-turns with nothing to score: the question alone
+        messages.append({"role": "user", "content": question})
     else:  # chat-turns: the first user turn carries the question, as RLHFlow's PRM expects
         for i, (step, s) in enumerate(zip(steps, sentinels)):
             text = f"{question} {step}" if i == 0 else step
