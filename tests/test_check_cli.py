@@ -35,6 +35,15 @@ def test_undecided_exit_2():
     assert r.output == "undecided [parse-error]: gold \\foo{1} | pred \\bar{1} | cannot parse gold answer: unknown command \\foo\n"
 
 
+def test_isolate_gives_the_same_verdicts(tmp_path):
+    assert _run("x^2+2x+1", "(x+1)^2", "--isolate").output == _run("x^2+2x+1", "(x+1)^2").output
+    src = _write(tmp_path / "pairs.jsonl", ROWS)
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert _run("--pairs", str(src), "--out", str(a), "--jobs", "1", "--isolate").exit_code == 0
+    assert _run("--pairs", str(src), "--out", str(b), "--jobs", "1").exit_code == 0
+    assert a.read_text() == b.read_text()
+
+
 def test_missing_arguments_exit_2():
     r = _run("3")
     assert r.exit_code == 2

@@ -92,13 +92,13 @@ def _expected(obj: dict, path: str, line: int) -> bool | None:
     return None
 
 
-def _check_chunk(args: tuple[list[tuple], float | None]) -> list[dict]:
+def _check_chunk(args: tuple[list[tuple], float | None, bool]) -> list[dict]:
     from verify.equivalence import check
 
-    pairs, timeout = args
+    pairs, timeout, isolate = args
     out = []
     for gold, pred in pairs:
-        v = check(gold, pred, timeout=timeout)
+        v = check(gold, pred, timeout=timeout, isolate=isolate)
         out.append({"equal": v.equal, "reason": v.reason, "method": v.method,
                     "gold_answer": v.gold_answer, "pred_answer": v.pred_answer})
     return out
@@ -123,12 +123,12 @@ def _chunks(path: str) -> Iterator[tuple[list[dict], InputError | None]]:
 
 
 def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None, jobs: int = 0,
-                timeout: float | None = 5.0,
+                timeout: float | None = 5.0, isolate: bool = False,
                 progress: Callable[[int], None] | None = None) -> Summary:
     """Check every pair in a JSONL file; append results to `out`; return the summary.
 
     Raises `InputError` (file:line: field) on the first bad line, after writing all results
-    before it. `jobs=0` uses every core.
+    before it. `jobs=0` uses every core; `timeout`/`isolate` are passed to `check`.
 
     >>> import tempfile, json; p = tempfile.mktemp(suffix=".jsonl")
     >>> _ = open(p, "w").write(json.dumps({"gold": "1/2", "pred": "0.5", "expected": True}) + "\\n")
@@ -141,7 +141,7 @@ def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None
     pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
         for objs, err in _chunks(path):
-            results = _run(objs, timeout, pool, jobs)
+            results = _run(objs, timeout, isolate, pool, jobs)
             records = []
             for obj, res in zip(objs, results):
                 _tally(summary, obj, res)
@@ -158,12 +158,13 @@ def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None
     return summary
 
 
-def _run(objs: list[dict], timeout: float | None, pool: ProcessPoolExecutor | None, jobs: int) -> list[dict]:
+def _run(objs: list[dict], timeout: float | None, isolate: bool, pool: ProcessPoolExecutor | None,
+         jobs: int) -> list[dict]:
     pairs = [(o["gold"], o["pred"]) for o in objs]
     if pool is None or len(pairs) < 16:
-        return _check_chunk((pairs, timeout))
+        return _check_chunk((pairs, timeout, isolate))
     size = max(1, math.ceil(len(pairs) / jobs))
-    parts = [(pairs[i:i + size], timeout) for i in range(0, len(pairs), size)]
+    parts = [(pairs[i:i + size], timeout, isolate) for i in range(0, len(pairs), size)]
     return [r for part in pool.map(_check_chunk, parts) for r in part]
 
 

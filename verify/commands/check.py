@@ -21,6 +21,9 @@ def command(
                                                  help="With --pairs: exit 1 if the share of equal pairs is below."),
     jobs: int = typer.Option(0, "--jobs", help="Processes for --pairs (0 = all cores)."),
     timeout: float = typer.Option(5.0, "--timeout", help="Hard limit per check, seconds."),
+    isolate: bool = typer.Option(False, "--isolate",
+                                 help="Run every structural comparison in a killable worker process "
+                                      "(default: in-process first, under a 50 ms budget)."),
 ) -> None:
     """Check whether answers are mathematically equivalent (exit 0 equal, 1 not, 2 undecided/bad input)."""
     from verify.errors import VerifyError
@@ -31,7 +34,7 @@ def command(
             raise typer.Exit(2)
         from verify.equivalence import check
 
-        v = check(gold, pred, timeout=timeout)
+        v = check(gold, pred, timeout=timeout, isolate=isolate)
         word = {True: "equal", False: "not equal", None: "undecided"}[v.equal]
         typer.echo(f"{word} [{v.method}]: gold {v.gold_answer} | pred {v.pred_answer} | {v.reason}")
         raise typer.Exit({True: 0, False: 1, None: 2}[v.equal])
@@ -41,7 +44,8 @@ def command(
     from verify.batch import check_pairs, stderr_progress
 
     try:
-        summary = check_pairs(pairs, out=out, jobs=jobs, timeout=timeout, progress=stderr_progress)
+        summary = check_pairs(pairs, out=out, jobs=jobs, timeout=timeout, isolate=isolate,
+                              progress=stderr_progress)
     except (VerifyError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
