@@ -118,6 +118,20 @@ def test_undecided_is_not_false():
     assert equivalent("\\foo{1}", "\\bar{2}") is False
 
 
+BEYOND_DOUBLE = [
+    ("10^{400}\\sqrt{2}", "\\sqrt2 \\cdot 10^{400}", T), ("10^{400}\\sqrt{2}", "\\sqrt3 \\cdot 10^{400}", F),
+    ("e^{1000}", "e^{999} e", T), ("200!", "200 \\cdot 199!", T), ("200!", "201!", F), ("10^{10^{10}}", "1", F),
+]
+
+
+def test_beyond_double_precision_uses_the_worker():
+    """Values past 1e308 are decided by the worker's mpmath layer; in-process only they stay undecided."""
+    for gold, pred, want in BEYOND_DOUBLE:
+        v = check(gold, pred)
+        assert (v.equal, v.method) == (want, "structural"), (gold, pred, v)
+        assert compare_answers(gold, pred, timeout=None).equal is None
+
+
 def test_answer_key_groups_equivalent_numbers():
     assert answer_key("\\frac{1}{2}") == answer_key("0.5") == answer_key("$\\dfrac12$")
     assert answer_key("1,000") == answer_key("1000")
@@ -175,7 +189,7 @@ def test_policy_rows_really_conflict(shared_data):
 def test_docstring_examples():
     import doctest
     import importlib
-    for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "evaluate", "compare",
+    for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "evaluate", "evaluate_mp", "compare",
                  "equivalence", "batch"):
         result = doctest.testmod(importlib.import_module(f"verify.{name}"))
         assert result.failed == 0 and result.attempted > 0, name

@@ -20,7 +20,11 @@ from __future__ import annotations
 from verify.evaluate import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
                              exact, free_symbols)
 
-__all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "equal", "scalars_equal"]
+__all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "NeedsWorker", "equal", "scalars_equal"]
+
+
+class NeedsWorker(BudgetExceeded):
+    """Double precision could not evaluate either side; the worker's arbitrary-range layer may."""
 
 POINTS = 4
 REL_TOL = 1e-9
@@ -83,6 +87,30 @@ def scalars_equal(a: tuple, b: tuple) -> bool | None:
                     return False
                 continue
         if not _close(va, vb, rel):
+            return False
+    if ok == 0 or (syms and ok < 2):
+        return _high_range(a, b, syms, rel)
+    return True
+
+
+def _high_range(a: tuple, b: tuple, syms: list[str], rel: float) -> bool | None:
+    """No point evaluated in double precision: in the worker, retry with mpmath (`verify.evaluate_mp`);
+    in-process under a budget, hand the case to the worker; otherwise undecided."""
+    from verify.evaluate_mp import HIGH_RANGE, evaluate_mp
+
+    if not HIGH_RANGE.get():
+        if DEADLINE.get() is not None:
+            raise NeedsWorker()
+        return None
+    ok = 0
+    for k in range(POINTS if syms else 1):
+        env = {s: complex(_point(s, k)) for s in syms}
+        try:
+            va, vb = evaluate_mp(a, env), evaluate_mp(b, env)
+        except EvalError:
+            continue
+        ok += 1
+        if abs(va - vb) > max(1e-25, max(rel, 1e-20) * max(abs(va), abs(vb))):
             return False
     if ok == 0 or (syms and ok < 2):
         return None
