@@ -21,10 +21,10 @@ BOXED_INSTRUCTION = "Please reason step by step, and put your final answer withi
 # Two worked examples, written for this project: short steps, one blank line between steps,
 # answer boxed at the end (the shape the step splitter and the extractor expect).
 FEW_SHOT = [
-    ("What is 4 + 3?",
-     "We add 4 and 3.\n\n4 + 3 = 7.\n\nThe answer is \\boxed{7}."),
-    ("Sam has 9 pears and eats 2 of them. How many pears does Sam have left?",
-     "Sam starts with 9 pears and eats 2.\n\n9 - 2 = 7.\n\nThe answer is \\boxed{7}."),
+    ("What is 2 + 6?",
+     "2 + 6 = 8.\n\nThe answer is \\boxed{8}."),
+    ("Kim has 5 cups and buys 4 more cups. How many cups does Kim have now?",
+     "Kim starts with 5 cups and buys 4 more.\n\n5 + 4 = 9.\n\nThe answer is \\boxed{9}."),
 ]
 
 

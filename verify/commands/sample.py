@@ -36,6 +36,7 @@ def command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1"),
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size"),
     data_parallel_size: int = typer.Option(1, "--data-parallel-size"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (transformers backend)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress line"),
 ) -> None:
     """Sample N reasoning traces per problem into OUT (one trace per line, resumable)."""
@@ -58,7 +59,7 @@ def command(
             if adaptive else None
         gen = build_generator(backend, model, problems=problems, dtype=dtype, base_url=base_url,
                               tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
-                              seed=seed)
+                              seed=seed, threads=threads)
         report = sample_to_file(problems, gen, out, n=n, params=params, batch_size=batch_size,
                                 prompt=lambda p: build_prompt(p, family), step_sep=parse_sep(step_sep),
                                 backend=backend, model=model or getattr(gen, "name", None), adaptive=rule,

@@ -10,7 +10,7 @@ from verify.types import Problem
 def build_generator(backend: str, model: str | None = None, *, problems: Sequence[Problem] | None = None,
                     dtype: str = "auto", device: str | None = None, base_url: str | None = None,
                     chat: bool | None = None, tensor_parallel_size: int = 1, data_parallel_size: int = 1,
-                    max_concurrency: int = 8, seed: int = 0) -> Generator:
+                    max_concurrency: int = 8, seed: int = 0, threads: int | None = None) -> Generator:
     """A generator for `verify sample` options.
 
     `model` means: a model path / hub id / "smollm2" (transformers, vllm), the served model
@@ -22,7 +22,7 @@ def build_generator(backend: str, model: str | None = None, *, problems: Sequenc
     """
     kw: dict[str, Any] = {}
     if backend == "transformers":
-        kw = dict(model=model or "smollm2", dtype=dtype, device=device, chat=chat)
+        kw = dict(model=model or "smollm2", dtype=dtype, device=device, chat=chat, threads=threads)
     elif backend == "vllm":
         kw = dict(model=model, seed=seed, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
                   data_parallel_size=data_parallel_size, chat=True if chat is None else chat)
