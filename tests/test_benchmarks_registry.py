@@ -1,0 +1,151 @@
+"""Benchmark registry, local files with the usual field names, the arith generator, prompt
+families, and `verify sample` option/error handling through the CLI."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+import evals.benchmarks as bm
+from cli import app
+from evals.arith import generate, write
+from evals.prompts import build_prompt, family_for_model
+from verify.errors import InputError, UnknownSpecError
+from verify.types import Problem
+
+
+def test_arith_is_seeded_and_committed_file_matches(tmp_path):
+    assert [p.question for p in generate(40, 0)] == [p.question for p in generate(40, 0)]
+    assert [p.question for p in generate(40, 0)] != [p.question for p in generate(40, 1)]
+    write(tmp_path / "a.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == bm.ARITH_FILE.read_bytes()  # data/arith.jsonl is its output
+
+
+def test_arith_answers_are_right():
+    for p in generate(200, 3):
+        nums = [int(x) for x in re.findall(r"\d+", p.question)]
+        assert len(nums) == 2 and int(p.gold) >= 0
+        if p.meta["kind"] == "sum":
+            assert all(1 <= x <= 9 for x in nums) and int(p.gold) == sum(nums)
+        else:
+            minus = any(w in p.question for w in ("gave", "takes out"))
+            assert int(p.gold) == (nums[0] - nums[1] if minus else nums[0] + nums[1])
+
+
+def test_arith_regenerated_when_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm, "ARITH_FILE", tmp_path / "data" / "arith.jsonl")
+    ps = bm.load_problems("arith", limit=5)
+    assert (tmp_path / "data" / "arith.jsonl").exists() and [p.id for p in ps] == [f"arith-{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("name,n,first_id,first_gold", [
+    ("aime24", 30, "60", "204"),
+    ("aime25", 30, "2025-I-1", "70"),
+    ("amc23", 40, "0", "27"),             # JSON float 27.0
+    ("math500", 500, "test/precalculus/807.json", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("gsm8k", 1319, "gsm8k-0", "18"),     # the text after ####
+])
+def test_shared_files_load_as_they_are(shared_data, name, n, first_id, first_gold):
+    ps = bm.load_problems(name, shared_data / name / "test.jsonl")
+    assert (len(ps), ps[0].id, ps[0].gold) == (n, first_id, first_gold)
+    assert all(p.question and p.gold for p in ps)
+
+
+def test_recorded_samples_file_loads_as_problems(shared_data):
+    ps = bm.load_problems("math500", shared_data / "qwen25math_rm_maj_example" / "math_cot_100.jsonl", limit=3)
+    assert [p.id for p in ps] == ["0", "1", "2"] and ps[0].gold == "420"
+
+
+def test_parquet_and_field_aliases(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist([{"unique_id": "u1", "query": "1+1?", "gt": 2},
+                                         {"unique_id": "u2", "query": "2+3?", "gt": 5.0}]), tmp_path / "d.parquet")
+    ps = bm.load_problems("math500", tmp_path / "d.parquet")
+    assert [(p.id, p.question, p.gold) for p in ps] == [("u1", "1+1?", "2"), ("u2", "2+3?", "5")]
+
+
+@pytest.mark.parametrize("line,match", [
+    ('{"id": 1, "answer": "2"}', r"d\.jsonl:2: field 'problem': need a question"),
+    ('{"id": 1, "problem": "q"}', r"d\.jsonl:2: field 'answer': need a gold answer"),
+    ('{"id": 1, "problem": "q", "answer": [1]}', r"d\.jsonl:2: field 'answer'"),
+    ('{"id": 0, "problem": "q", "answer": "1"}', r"d\.jsonl:2: field 'id': duplicate problem id '0'"),
+    ('{"id": 1, "problem": "q", "answer": "1"', r"d\.jsonl:2: not valid JSON"),
+])
+def test_bad_lines_name_file_line_field(tmp_path, line, match):
+    f = tmp_path / "d.jsonl"
+    f.write_text('{"id": 0, "problem": "What?", "answer": "1"}\n' + line + "\n")
+    with pytest.raises(InputError, match=match):
+        bm.load_problems("gsm8k", f)
+
+
+def test_unknown_dataset_suggests():
+    with pytest.raises(UnknownSpecError, match="Did you mean 'gsm8k'"):
+        bm.load_problems("gsm8")
+
+
+@pytest.mark.parametrize("gold,want", [("a\n#### 1,234", "1234"), ("#### -3.5", "-3.5"), (27.0, "27"),
+                                       (2.5, "2.5"), (7, "7"), ("025", "025"), ("#### 12 apples", "12 apples")])
+def test_normalize_gold(gold, want):
+    assert bm.normalize_gold(gold) == want
+
+
+def test_prompt_families():
+    p = Problem("x", "What is 5 + 4?", "9")
+    assert family_for_model("Qwen/Qwen2.5-Math-7B-Instruct") == "qwen-math"
+    assert family_for_model(None) == "fewshot-boxed"
+    few = build_prompt(p, "fewshot-boxed")
+    assert [m["role"] for m in few] == ["user", "assistant", "user", "assistant", "user"]
+    assert all("\\boxed{" in m["content"] for m in few if m["role"] == "assistant")
+    assert few[-1]["content"].startswith("What is 5 + 4?\n")
+    assert build_prompt(p, "base").endswith("Question: What is 5 + 4?\nAnswer:")
+    with pytest.raises(UnknownSpecError, match="unknown prompt family 'llama'"):
+        build_prompt(p, "llama")
+
+
+# ------------------------------------------------------------------ verify sample CLI
+
+def test_cli_replay_end_to_end_and_resume(tmp_path):
+    rec = tmp_path / "rec.jsonl"
+    ps = bm.load_problems("arith", limit=3)
+    rec.write_text("".join(json.dumps({"id": p.id, "question": p.question,
+                                       "code": [f"{p.gold} \\boxed{{{p.gold}}}"] * 4}) + "\n" for p in ps))
+    out = tmp_path / "s.jsonl"
+    args = ["sample", "--dataset", "arith", "--limit", "3", "--backend", "replay", "--model", str(rec),
+            "-n", "4", "--out", str(out), "-q"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert res.output == f"{out}: 12 traces for 3 problems (12 new, 0 already there); 0 tokens in " \
+        + res.output.split(" tokens in ")[1]
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["answer"] for r in rows] == [p.gold for p in ps for _ in range(4)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0 and "(0 new, 12 already there)" in res.output
+
+
+def test_cli_adaptive_reports_saved(tmp_path):
+    rec = tmp_path / "rec.jsonl"
+    ps = bm.load_problems("arith", limit=2)
+    rec.write_text("".join(json.dumps({"id": p.id, "question": p.question, "code": [f"\\boxed{{{p.gold}}}"] * 8})
+                           + "\n" for p in ps))
+    res = CliRunner().invoke(app, ["sample", "-d", "arith", "--limit", "2", "-b", "replay", "-m", str(rec),
+                                   "-n", "8", "--adaptive", "--out", str(tmp_path / "a.jsonl"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert "8 of 16 samples saved (50.0%)" in res.output
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--dataset", "nope"], "error: unknown dataset 'nope'"),
+    (["--dataset", "arith", "--backend", "tpu"], "error: unknown backend 'tpu'"),
+    (["--dataset", "arith", "--backend", "replay"], "error: field 'model': --model is required with --backend replay"),
+    (["--dataset", "arith", "--prompt", "llama"], "error: unknown prompt family 'llama'"),
+    (["--dataset", "gsm8k", "--data-file", "missing.jsonl"], "error: missing.jsonl: file not found"),
+    (["--dataset", "arith", "--adaptive", "--adaptive-rule", "sprt"], "error: unknown adaptive rule 'sprt'"),
+])
+def test_cli_errors_exit_2_without_traceback(tmp_path, args, msg):
+    res = CliRunner().invoke(app, ["sample", *args, "--out", str(tmp_path / "s.jsonl"), "-q"])
+    assert res.exit_code == 2
+    assert msg in res.output and "Traceback" not in res.output
