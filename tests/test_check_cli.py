@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -138,6 +139,7 @@ def test_shared_cases_through_cli(shared_data, tmp_path):
 
 
 def test_console_script_entry_point():
+    root = Path(__file__).resolve().parents[1]
     r = subprocess.run([sys.executable, "cli.py", "check", "1,000", "1000"], capture_output=True, text=True,
-                       cwd=str(__import__("tests.conftest", fromlist=["ROOT"]).ROOT))
+                       cwd=str(root))
     assert r.returncode == 0 and r.stdout == "equal [numeric]: gold 1,000 | pred 1000 | 1000 == 1000\n"

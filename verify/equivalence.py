@@ -1,4 +1,4 @@
-"""Gold vs predicted answer -> tri-state `Verdict`: fast paths in-process, structure in a worker.
+"""Gold vs predicted answer -> tri-state `Verdict`: cheap layers first, a killable worker last.
 
 Layers, cheapest first; the first that decides wins (`Verdict.method` names it):
 
