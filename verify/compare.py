@@ -151,6 +151,7 @@ def _proportional(a: tuple, b: tuple, sign: int) -> bool | None:
     return True
 
 
+_CONTAINERS = ("list", "tuple", "set", "matrix", "interval", "union", "eq", "rel", "chain")
 _FLIP = {"<": ">", "<=": ">=", ">": ">", ">=": ">=", "!=": "!="}
 
 
@@ -214,12 +215,8 @@ def _ordered(xs: list, ys: list) -> bool | None:
     return result
 
 
-def _as_interval(node: tuple) -> tuple | None:
-    """``x > 3`` -> (3, inf); ``1 < x \\le 3`` (two relations on one variable) -> (1, 3]; else None."""
-    rels = [node] if node[0] == "rel" else node[1] if node[0] == "list" and len(node[1]) == 2 and all(
-        r[0] == "rel" for r in node[1]) else None
-    if rels is None:
-        return None
+def _rel_interval(rels: list) -> tuple | None:
+    """Relations on one variable that all hold (``1 < x``, ``x \\le 3``) -> the interval (1, 3]."""
     lo, hi, lo_closed, hi_closed, var = ("neg", ("const", "inf")), ("const", "inf"), False, False, None
     for _, op, lhs, rhs in rels:
         if op == "!=":
@@ -238,6 +235,28 @@ def _as_interval(node: tuple) -> tuple | None:
         else:
             lo, lo_closed = bound, op in ("<=", ">=")
     return ("interval", lo_closed, lo, hi, hi_closed)
+
+
+def _as_interval(node: tuple) -> tuple | None:
+    """``x > 3`` -> (3, inf); ``1 < x \\le 3`` -> (1, 3]; ``x < -2, x > 2`` (either) -> a union."""
+    if node[0] == "rel":
+        return _rel_interval([node])
+    if node[0] == "chain":
+        return _rel_interval(node[1])
+    if node[0] == "list" and node[1] and all(r[0] in ("rel", "chain") for r in node[1]):
+        parts = [_as_interval(r) for r in node[1]]
+        return None if any(p is None for p in parts) else ("union", parts)
+    return None
+
+
+def _constant_side(node: tuple) -> tuple | None:
+    """``m + n = 10`` -> 10: the constant side, when the other side has two or more symbols.
+
+    (With one symbol, ``2x = 3`` states a solution x = 3/2, so it is not read as the value 3.)
+    """
+    lhs, rhs = node[1], node[2]
+    fl, fr = len(free_symbols(lhs)), len(free_symbols(rhs))
+    return rhs if fl >= 2 and not fr else lhs if fr >= 2 and not fl else None
 
 
 def equal(a: tuple, b: tuple) -> bool | None:
@@ -267,6 +286,17 @@ def equal(a: tuple, b: tuple) -> bool | None:
         ia, ib = _as_interval(a), _as_interval(b)
         if ia is not None or ib is not None:
             return equal(ia or a, ib or b)
+    if ka == "chain" or kb == "chain":
+        ia, ib = _as_interval(a), _as_interval(b)
+        if ia is not None and ib is not None:
+            return equal(ia, ib)
+        if ka == kb:
+            return _ordered(a[1], b[1])
+        return False
+    if ka == "eq" and kb not in _CONTAINERS and (c := _constant_side(a)) is not None:
+        return equal(c, b)
+    if kb == "eq" and ka not in _CONTAINERS and (c := _constant_side(b)) is not None:
+        return equal(a, c)
     if ka == "rel" and kb == "rel":
         oa, da = _canonical_rel(a)
         ob, db = _canonical_rel(b)
@@ -277,8 +307,7 @@ def equal(a: tuple, b: tuple) -> bool | None:
         return equal(a[1][0], b)
     if kb in ("list", "set") and len(b[1]) == 1 and ka not in ("list", "set"):
         return equal(a, b[1][0])
-    containers = ("list", "tuple", "set", "matrix", "interval", "union", "eq", "rel")
-    if ka in containers or kb in containers:
+    if ka in _CONTAINERS or kb in _CONTAINERS:
         xs, ys = _seq(ka, a), _seq(kb, b)
         if xs is not None and ys is not None:
             return _ordered(xs, ys)  # a tuple, vector or closed interval against another kind: in order

@@ -346,6 +346,8 @@ class _Parser:
         node = self.node("fn", name, arg) if base is None else self.node("fn", "logb", arg, base)
         if power is not None:
             if power == ("neg", ("num", Fraction(1), None, 0)):
-                raise ParseError("inverse-function notation is ambiguous")
+                if name not in ("sin", "cos", "tan"):
+                    raise ParseError("inverse-function notation is ambiguous")
+                return self.node("fn", "arc" + name, arg)  # \cos^{-1} x is arccos x, not 1/cos x
             node = self.node("pow", node, power)
         return node

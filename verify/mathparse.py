@@ -14,6 +14,7 @@ Trees (first item is the kind):
   ("list", [..]) bare comma list (unordered)   ("tuple", [..]) bracketed list (ordered)
   ("set", [..])  ("interval", left_closed, a, b, right_closed)   ("union", [..])
   ("matrix", [[..], ..])   ("eq", lhs, rhs)   ("rel", op, lhs, rhs) with op in < <= > >= !=
+  ("chain", [rel, rel]) for ``1 < x \\le 3`` (both hold)
 
 Conventions (documented in the README): ``i``/``I`` is the imaginary unit, ``e`` is Euler's
 number, ``\\pi`` is pi, a letter before ``(`` multiplies (``x(x+1)``), ``\\sin x`` applies to the
@@ -29,6 +30,7 @@ RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant":
         "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=",
         "\\lt": "<", "\\gt": ">", "<=": "<=", ">=": ">="}
 _ENV = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
+_EMPTY = ("\\emptyset", "\\varnothing", "{}")
 _MATRIX_ENVS = ("matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "smallmatrix", "array", "cases",
                 "aligned", "align", "align*")
 
@@ -95,7 +97,12 @@ def _structure(tokens: list[str], depth: int) -> tuple:
     tokens = _strip_spaces(tokens)
     if not tokens:
         raise ParseError("empty answer")
-    m = _ENV.match("".join(tokens))
+    joined = "".join(tokens)
+    if joined in _EMPTY:
+        return ("set", [])
+    if joined == "\\mathbb{R}":
+        return ("interval", False, ("neg", ("const", "inf")), ("const", "inf"), False)
+    m = _ENV.match(joined)
     if m:
         return _matrix(m.group(1), m.group(2), depth)
     parts = split_top(tokens, {"\\cup"})
@@ -183,6 +190,6 @@ def _relation(tokens: list[str]) -> tuple:
         return parse_expr(parts[-1])
     if len(parts) == 2:
         return ("rel", ops[0], parse_expr(parts[0]), parse_expr(parts[1]))
-    return ("list", [("rel", o, parse_expr(a), parse_expr(b)) for o, a, b in zip(ops, parts, parts[1:])])
+    return ("chain", [("rel", o, parse_expr(a), parse_expr(b)) for o, a, b in zip(ops, parts, parts[1:])])
 
 

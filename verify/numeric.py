@@ -1,7 +1,7 @@
 """Numeric fast path: a normalised answer that is a plain number -> an exact `Fraction`.
 
 Accepted spellings: integers (``025``, ``1,000``, ``11,\\!111``), decimals (``.5``, ``2.50``),
-scientific notation (``1.5e-3``, ``2.3\\times10^{-3}``), fractions (``3/4``, ``\\frac{3}{4}``,
+scientific notation (``1.5e-3``, ``2.3\\times10^{-3}``), repeating decimals (``0.\\overline{3}``), fractions (``3/4``, ``\\frac{3}{4}``,
 ``\\frac34``, ``\\frac1{72}``), mixed numbers (``2\\frac{1}{2}``, ``1 1/2``), percent (``10\\%``).
 Numbers are exact rationals, so ``0.1 + 0.2`` problems cannot arise.
 
@@ -44,6 +44,7 @@ _FRAC = re.compile(r"^\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$", re.A)
 _SLASH = re.compile(r"^(\d+)/(\d+)$", re.A)
 _MIXED_TEX = re.compile(r"^(\d+)\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$", re.A)
 _MIXED_SPACE = re.compile(r"^(\d+) (\d+)/(\d+)$", re.A)
+_REPEAT = re.compile(r"^(\d*)\.(\d*)\\overline\{?(\d{1,50})\}?$", re.A)
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:(am|pm|a\.m\.?|p\.m\.?))?$", re.I | re.A)
 
 
@@ -64,6 +65,11 @@ def _decimal(lit: str, exp: int) -> Num:
 
 
 def _unsigned(s: str) -> Num | None:
+    m = _REPEAT.match(s)
+    if m:  # 0.1\overline{6} = 1/6: exact
+        whole, fixed, rep = m.groups()
+        value = int(whole or "0") + Fraction(int(fixed or "0"), 10 ** len(fixed))
+        return Num(value + Fraction(int(rep), 10 ** len(fixed) * (10 ** len(rep) - 1)))
     m = _SCI.match(s)
     if m:
         lit, e1, e2, e3 = m.groups()
