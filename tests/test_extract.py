@@ -104,3 +104,27 @@ def test_math500_solutions_give_their_answer(shared_data):
             if compare_answers(rec["answer"], got, timeout=None).equal is not True:
                 bad.append((rec["unique_id"], rec["answer"], got))
     assert len(bad) <= 5, bad
+
+
+def test_answer_is_clause_refinement():
+    assert extract_answer("The final answer is $5$. I hope it is correct.") == "5"
+    assert extract_answer("So the answer is that $x$ equals $5$.") == "5"
+    assert extract_answer("Thus the answer is: John has 180 minutes to nap.") == "180"
+    assert extract_answer("The answer is: the mean is \\(1.25\\).") == "1.25"
+    assert extract_answer("the answer is that there are **6** such numbers") == "6"
+    assert extract_answer("The answer is 10 square units.") == "10 square units"
+
+
+def test_processbench_answers_are_stable(shared_data):
+    """Re-extracting from an extracted answer gives an equivalent answer (3,400 real solutions)."""
+    from verify.equivalence import check
+    n = stable = 0
+    for f in sorted((shared_data / "processbench").glob("*.jsonl")):
+        for line in f.open():
+            text = "\n\n".join(json.loads(line)["steps"])
+            ans = extract_answer(text)
+            if ans is None:
+                continue
+            n += 1
+            stable += check(ans, text).equal is True
+    assert n > 3300 and stable / n > 0.99, (stable, n)

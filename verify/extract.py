@@ -23,6 +23,7 @@ import re
 
 MAX_TEXT_CHARS = 200_000  # longer texts: only the tail is searched (final answers come last)
 
+MAX_CLAUSE = 2000  # characters after "the answer is" that are searched
 MAX_BOXES = 20  # only the last boxes are tried, so unclosed-brace floods stay linear
 MAX_BOX_CHARS = 20_000
 _BOX = re.compile(r"\\(?:boxed|fbox)\b")
@@ -34,6 +35,9 @@ _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Z
 _MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
 _INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
+_PAREN_MATH = re.compile(r"\\\((.+?)\\\)")
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+_SENTENCE_END = re.compile(r"(?<![\d\\])\.(?:\s|$)|\.\s+(?=[A-Z])")
 _PROSE = frozenset(
     "the is are was were so thus therefore hence we get answer final then which that this of "
     "to for since because find value let be have has it can must will there with "
@@ -98,12 +102,18 @@ def clean_answer(ans: str) -> str:
 
 
 def _after_marker(rest: str) -> str:
-    """The answer part of the text after "the answer is": inline math if present, else the clause."""
-    m = _INLINE_MATH.search(rest)
-    if m:
-        return m.group(1)
-    rest = re.split(r"(?<=[^\d\\])\.(?:\s|$)|\.\s", rest, maxsplit=1)[0]
-    return rest
+    """The answer in the clause after "the answer is": its last inline math (``$..$``,
+    ``\\(..\\)``) or bold span; else the clause itself if it reads as a bare answer; else the
+    clause's last number; else the clause."""
+    clause = _SENTENCE_END.split(rest[:MAX_CLAUSE], maxsplit=1)[0]
+    spans = _INLINE_MATH.findall(clause) or _PAREN_MATH.findall(clause) or _BOLD.findall(clause)
+    if spans:
+        return spans[-1]
+    cleaned = clean_answer(clause)
+    if _is_bare(cleaned):
+        return cleaned
+    nums = _NUMBER.findall(clause)
+    return nums[-1] if nums else clause
 
 
 def _is_bare(text: str) -> bool:
