@@ -184,3 +184,22 @@ def test_timed_out_worker_is_killed():
         POOL.run({"sleep": 30}, timeout=0.2)  # takes the same idle worker
     assert w.proc.poll() is not None  # killed and reaped
     assert w not in POOL.idle
+
+
+def test_concurrent_checks_match_serial():
+    """8 threads checking a mixed batch at once get the serial answers (per-thread deadlines, pool)."""
+    from test_equivalence import EXPRESSIONS, NUMERIC, STRUCTURES  # tests/ is on sys.path under pytest
+
+    cases = NUMERIC + EXPRESSIONS + STRUCTURES
+    serial = [check(g, p).equal for g, p, _ in cases]
+    results: dict[int, list] = {}
+
+    def work(k: int) -> None:
+        results[k] = [check(g, p, isolate=(k % 2 == 1)).equal for g, p, _ in cases]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert all(results[k] == serial for k in range(8))

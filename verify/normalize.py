@@ -105,6 +105,8 @@ def normalize(answer: str) -> str:
         s = undo_double_escape(s)
         s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
         s = s.replace("\\$", "")
+        if "vert" in s:
+            s = s.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|")
     s = s.replace("$", "")
     if latex:
         for _ in range(3):
