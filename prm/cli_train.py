@@ -37,6 +37,8 @@ def train_command(
                                             help="Stop after this many optimizer steps."),
     lr: float = typer.Option(2e-5, "--lr"),
     warmup_steps: int = typer.Option(0, "--warmup-steps", min=0),
+    schedule: str = typer.Option("constant", "--schedule", help="After warmup: constant, linear "
+                                 "or cosine decay to 0."),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     grad_accum: int = typer.Option(1, "--grad-accum", min=1),
     max_length: int = typer.Option(1024, "--max-length", min=8),
@@ -58,6 +60,7 @@ def train_command(
                       spec=spec, head=None if head is None else HEADS[head], neutral=neutral,
                       soft_labels=soft_labels, lora=lora, lora_r=lora_r, epochs=epochs,
                       max_steps=max_steps, lr=lr, warmup_steps=warmup_steps,
+                      schedule=schedule,
                       batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
                       seed=seed, save_every=save_every, resume=resume, device=device,
                       dtype=dtype, progress=not quiet)

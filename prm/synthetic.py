@@ -1,11 +1,14 @@
 """A synthetic step-labelled arithmetic task, and the tiny char-level models that learn it.
 
-Each example asks for a few one-digit sums and differences; each step states one of them
-(``7-5=2``; operands and results are digits 0-9). A step is labelled correct (1.0) when its
+Each example asks for a few one-digit sums (optionally differences); each step states one of
+them (``3+5=8``; operands and results are digits 0-9). A step is labelled correct (1.0) when its
 stated result is right and wrong (0.0) when the result is off by 1 to 3. Correctness is a function of the step's own characters, so a
 2-layer transformer with a char-level tokenizer can learn it in a minute or two on a CPU: that
 makes it a real end-to-end check that the trainer puts its loss at the right positions (a model
-trained on misaligned labels stays at chance).
+trained on misaligned labels stays at chance). Measured: a random-init Llama (hidden 64,
+2 layers, 8 heads) trained on 3000 examples for 705 steps reaches held-out step AUROC
+0.96-0.999 over three seeds; with 4 heads, or with differences mixed in, 0.70-0.98 (see
+tests/test_prm_train_cli.py and docs/sections/prm_models.md).
 
 The tiny-model helpers build random-init Llama or Qwen2 models (hidden 64, 2 layers by
 default) and a char-level ``PreTrainedTokenizerFast`` over a fixed alphabet, for tests and
@@ -31,15 +34,16 @@ SPECIAL_TOKENS = ("<pad>", "<unk>", "<s>", "<extra_0>")
 
 
 def make_arith_examples(n: int, *, seed: int = 0, min_steps: int = 2, max_steps: int = 5,
-                        error_rate: float = 0.35, max_value: int = 9, ops: str = "+-",
-                        list_ops: bool = True) -> list[StepExample]:
+                        error_rate: float = 0.35, max_value: int = 9, ops: str = "+",
+                        list_ops: bool = False) -> list[StepExample]:
     """`n` examples of one-digit arithmetic steps, each wrong with probability `error_rate`.
 
     Operands and results stay in ``0..max_value``; a wrong step's result is off by 1 to 3.
-    With ``list_ops=False`` the question is only "Compute:" (shorter inputs, faster training).
+    ``ops="+-"`` mixes in differences (harder: a 2-layer model needs more steps); with
+    ``list_ops=True`` the question lists the operations (longer inputs, slower training).
 
     >>> make_arith_examples(1, seed=3)[0]
-    StepExample(question='Compute 5+4, 9+0, 4-4.', steps=('5+4=9', '9+0=9', '4-4=3'), labels=(1.0, 1.0, 0.0))
+    StepExample(question='Compute:', steps=('5+4=9', '9+0=9', '4+4=9'), labels=(1.0, 1.0, 0.0))
     """
     rng = random.Random(seed)
     out = []
@@ -105,8 +109,8 @@ def tiny_config(kind: str, vocab_size: int, *, hidden: int = 64, layers: int = 2
 
 
 def save_tiny_model(out_dir: "str | Path", *, kind: str = "llama", head: str = "lm",
-                    hidden: int = 64, layers: int = 2, seed: int = 0, spec: Any = None,
-                    init_range: float = 0.02) -> Path:
+                    hidden: int = 64, layers: int = 2, heads: int = 4, seed: int = 0,
+                    spec: Any = None, init_range: float = 0.02) -> Path:
     """Save a random-init tiny model and the char tokenizer to `out_dir` (and its spec, if given).
 
     `head` "lm" saves a causal LM, "cls" a 2-label token classifier. A larger `init_range`
@@ -116,7 +120,8 @@ def save_tiny_model(out_dir: "str | Path", *, kind: str = "llama", head: str = "
     from transformers import AutoModelForCausalLM, AutoModelForTokenClassification
 
     tok = char_tokenizer()
-    cfg = tiny_config(kind, len(tok), hidden=hidden, layers=layers, init_range=init_range)
+    cfg = tiny_config(kind, len(tok), hidden=hidden, layers=layers, heads=heads,
+                      init_range=init_range)
     torch.manual_seed(seed)
     if head == "lm":
         model = AutoModelForCausalLM.from_config(cfg)

@@ -137,3 +137,9 @@ def test_registry_and_spec_file_round_trip(tmp_path):
     assert load_spec(tmp_path / "nowhere") is None
     with pytest.raises(ValueError):
         StepTagSpec(name="x", head="regression", layout="plain", step_tag="|")
+
+
+def test_no_steps_gives_no_tags_in_every_layout():
+    for name in SPECS:
+        e = encode(name, word_tokenizer(CHAT), "Q", [])
+        assert e.tag_positions == () and len(e.input_ids) > 0
