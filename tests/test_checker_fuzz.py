@@ -28,9 +28,9 @@ LIMIT = min(DEFAULT_TIMEOUT, 1.0)
 @given(texts, texts)
 def test_fuzz_in_process(gold, pred):
     """The in-process layers (fast paths plus the structural layer without a worker) on random input."""
-    t = time.perf_counter()
+    t = time.thread_time()  # CPU time of this thread, so other jobs on a busy machine do not count
     v = compare_answers(extract_answer(gold), extract_answer(pred), timeout=None)
-    assert time.perf_counter() - t < LIMIT
+    assert time.thread_time() - t < LIMIT
     assert isinstance(v, Verdict) and v.equal in (True, False, None)
     if v.equal is None:
         assert v.reason
@@ -43,7 +43,7 @@ def test_fuzz_through_worker(gold, pred):
     """The same inputs through `check` and the worker process, under the hard timeout."""
     t = time.perf_counter()
     v = check(gold, pred)
-    assert time.perf_counter() - t < DEFAULT_TIMEOUT + 1.0
+    assert time.perf_counter() - t < DEFAULT_TIMEOUT + 5.0  # + start-up of a fresh worker, if one is needed
     assert v.method not in ("crash", "internal-error"), v
 
 

@@ -12,6 +12,10 @@ import pytest
 
 from verify.equivalence import DEFAULT_TIMEOUT, check, compare_answers
 
+# A fresh worker process may have to start (python + imports) before a check is sent to it; that
+# start-up is not part of the per-check timeout, and on a busy machine it can take a few seconds.
+SPAWN_MARGIN = 5.0
+
 INJECTIONS = [
     "__import__('os').system('touch {m}')",
     "__import__(\"os\").system(\"touch {m}\")",
@@ -70,11 +74,11 @@ def test_bombs_return_quickly(gold, pred):
         t = time.perf_counter()
         v = check(g, p)
         elapsed = time.perf_counter() - t
-        assert elapsed < DEFAULT_TIMEOUT, (elapsed, v)
+        assert elapsed < DEFAULT_TIMEOUT + SPAWN_MARGIN, (elapsed, v)
         assert v.equal is not True or (gold, pred) in MATH_TRUE, v
-        t = time.perf_counter()
+        t = time.thread_time()  # CPU time of this thread: other jobs on the machine do not count
         compare_answers(g, p, timeout=None)  # the in-process layers are bounded on their own
-        assert time.perf_counter() - t < DEFAULT_TIMEOUT
+        assert time.thread_time() - t < DEFAULT_TIMEOUT
 
 
 STRUCTURAL = ("x^2+2x+1", "(x+1)^2")  # decided only by the structural layer (in the worker)
@@ -90,7 +94,7 @@ def _timed_out_and_recovers() -> tuple:
         slow = "answered"
     except WorkerTimeout:
         slow = "timeout"
-    fast_enough = time.perf_counter() - t < 5.0
+    fast_enough = time.perf_counter() - t < 15.0  # far below the 30 s the request would take
     ok = check(*STRUCTURAL, isolate=True)  # through a (new) worker process
     inproc = check(*STRUCTURAL)  # in-process under the budget
     return slow, fast_enough, ok.equal, ok.method, inproc.equal
@@ -141,7 +145,7 @@ def test_check_reports_timeout_as_undecided(monkeypatch):
     monkeypatch.setattr(POOL, "run", lambda payload, timeout: run({"sleep": 30}, timeout))
     t = time.perf_counter()
     v = check(*STRUCTURAL, timeout=0.5, isolate=True)
-    assert time.perf_counter() - t < 5.0
+    assert time.perf_counter() - t < 0.5 + SPAWN_MARGIN
     assert (v.equal, v.method, v.reason) == (None, "timeout", "timeout after 0.5s")
 
 
@@ -169,7 +173,7 @@ def test_deadline_interrupts_big_structures():
     t = time.perf_counter()
     with pytest.raises(BudgetExceeded):
         structural_compare(a, b, budget=0.05)
-    assert time.perf_counter() - t < 1.0
+    assert time.perf_counter() - t < 3.0
     v = check(a, b, timeout=1.0)
     assert v.equal is None and v.method == "timeout"
 
