@@ -84,18 +84,21 @@ STRUCTURES = [
 
 # Realistic answer pairs in the styles models and datasets use.
 REALISTIC = [
-    ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", True), ("2\\sqrt{3}", "\\sqrt{12}", True), ("\\frac{x+1}{x-1}", "(x+1)/(x-1)", True),
-    ("3\\sqrt{2}", "3 \\sqrt 2", True), ("\\dfrac{9}{4}", "2.25", True), ("\\$18.90", "18.9", True), ("-\\frac{\\pi}{4}", "-\\pi/4", True),
-    ("\\text{(C)}", "C", True), ("\\textbf{(C)}", "(C)", True), ("12\\%", "12", True), ("y = -\\frac{1}{2}x + 3", "y=-0.5x+3", True),
-    ("\\left\\{ 1, 2 \\right\\}", "\\{2,1\\}", True), ("\\{-2, 3\\}", "-2, 3", True), ("a = 2, b = 3", "(2, 3)", True),
-    ("\\frac{3}{2}", "1\\frac{1}{2}", True), ("0.\\overline{3}", "\\frac13", True), ("\\sqrt[3]{2}", "2^{1/3}", True),
-    ("\\cos^{-1}(0.5)", "\\frac{\\pi}{3}", True), ("\\emptyset", "\\varnothing", True), ("\\mathbb{R}", "(-\\infty, \\infty)", True),
-    ("x=2 \\text{ or } x=3", "2, 3", True), ("10", "m+n = 10", True), ("(-\\infty,-2)\\cup(2,\\infty)", "x<-2 \\text{ or } x>2", True),
-    ("\\frac{1}{2}", "\\frac{2}{4}", True), ("6", "6.0", True), ("\\pi r^2", "r^2\\pi", True), ("4\\pi", "12.566", True),
-    ("\\$5.00", "5", True), ("5", "\\$5.01", False), ("1", "0.999", False), ("\\frac{5}{2}", "5/2", True), ("2+i", "2 + 1i", True),
-    ("-1", "- 1", True), ("10^6", "1000000", True), ("1.0 \\times 10^6", "10^6", True), ("3", "\\sqrt{9}", True), ("\\sqrt{9}", "-3", False),
-    ("\\frac{1}{3}", "0.\\overline{3}", True), ("(3, 4)", "(4, 3)", False), ("x^2", "x \\cdot x", True), ("2x", "x2", True),
-    ("\\frac{a+b}{2}", "\\frac{b+a}{2}", True), ("\\text{Monday}", "monday", True), ("3:2", "3:2", True), ("\\tfrac{1}{6}", "1/6", True),
+    ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}", T), ("2\\sqrt{3}", "\\sqrt{12}", T),
+    ("\\frac{x+1}{x-1}", "(x+1)/(x-1)", T), ("3\\sqrt{2}", "3 \\sqrt 2", T), ("\\dfrac{9}{4}", "2.25", T),
+    ("\\$18.90", "18.9", T), ("-\\frac{\\pi}{4}", "-\\pi/4", T), ("\\text{(C)}", "C", T),
+    ("\\textbf{(C)}", "(C)", T), ("12\\%", "12", T), ("y = -\\frac{1}{2}x + 3", "y=-0.5x+3", T),
+    ("\\left\\{ 1, 2 \\right\\}", "\\{2,1\\}", T), ("\\{-2, 3\\}", "-2, 3", T), ("a = 2, b = 3", "(2, 3)", T),
+    ("\\frac{3}{2}", "1\\frac{1}{2}", T), ("0.\\overline{3}", "\\frac13", T), ("\\sqrt[3]{2}", "2^{1/3}", T),
+    ("\\cos^{-1}(0.5)", "\\frac{\\pi}{3}", T), ("\\emptyset", "\\varnothing", T),
+    ("\\mathbb{R}", "(-\\infty, \\infty)", T), ("x=2 \\text{ or } x=3", "2, 3", T), ("10", "m+n = 10", T),
+    ("(-\\infty,-2)\\cup(2,\\infty)", "x<-2 \\text{ or } x>2", T), ("\\frac{1}{2}", "\\frac{2}{4}", T),
+    ("6", "6.0", T), ("\\pi r^2", "r^2\\pi", T), ("4\\pi", "12.566", T), ("\\$5.00", "5", T),
+    ("5", "\\$5.01", F), ("1", "0.999", F), ("\\frac{5}{2}", "5/2", T), ("2+i", "2 + 1i", T), ("-1", "- 1", T),
+    ("10^6", "1000000", T), ("1.0 \\times 10^6", "10^6", T), ("3", "\\sqrt{9}", T), ("\\sqrt{9}", "-3", F),
+    ("\\frac{1}{3}", "0.\\overline{3}", T), ("(3, 4)", "(4, 3)", F), ("x^2", "x \\cdot x", T), ("2x", "x2", T),
+    ("\\frac{a+b}{2}", "\\frac{b+a}{2}", T), ("\\text{Monday}", "monday", T), ("3:2", "3:2", T),
+    ("\\tfrac{1}{6}", "1/6", T),
 ]
 
 
