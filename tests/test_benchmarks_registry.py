@@ -149,3 +149,22 @@ def test_cli_errors_exit_2_without_traceback(tmp_path, args, msg):
     res = CliRunner().invoke(app, ["sample", *args, "--out", str(tmp_path / "s.jsonl"), "-q"])
     assert res.exit_code == 2
     assert msg in res.output and "Traceback" not in res.output
+
+
+def sum_from_prompt(prompt, n):
+    """A 'model' for the callable backend: reads 'What is a + b?' from the last user turn."""
+    text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
+    m = re.search(r"What is (\d+) \+ (\d+)\?", text)
+    return [f"\\boxed{{{int(m.group(1)) + int(m.group(2))}}}" if m else "no idea"] * n
+
+
+def test_cli_callable_backend_by_import_string(tmp_path):
+    out = tmp_path / "s.jsonl"
+    res = CliRunner().invoke(app, ["sample", "-d", "arith", "--limit", "4", "-b", "callable",
+                                   "-m", "tests.test_benchmarks_registry:sum_from_prompt", "-n", "2",
+                                   "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    sums = [r for r in rows if r["problem_id"] in ("arith-0", "arith-2")]
+    assert len(rows) == 8 and all(r["answer"] == r["gold"] for r in sums)
+    assert rows[0]["sampling"]["model"] == "tests.test_benchmarks_registry:sum_from_prompt"
