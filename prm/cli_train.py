@@ -48,6 +48,8 @@ def train_command(
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint."),
     device: str = typer.Option("cpu", "--device"),
     dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16, float16."),
+    threads: int = typer.Option(0, "--threads", min=0, help="torch CPU threads (0: default). "
+                                "On a busy small machine 1 is often fastest."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
 ) -> None:
     """Train a process reward model (loss only at step tags; checkpoint and --resume)."""
@@ -63,7 +65,7 @@ def train_command(
                       schedule=schedule,
                       batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
                       seed=seed, save_every=save_every, resume=resume, device=device,
-                      dtype=dtype, progress=not quiet)
+                      dtype=dtype, threads=threads, progress=not quiet)
     try:
         result = train(cfg)
     except (VerifyError, ValueError) as exc:

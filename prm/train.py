@@ -73,6 +73,7 @@ class TrainConfig:
     log_every: int = 10
     device: str = "cpu"
     dtype: str = "float32"
+    threads: int = 0               # torch CPU threads; 0: torch's default
     progress: bool = True          # a progress line with the loss on stderr
     examples: Sequence[Any] | None = field(default=None, repr=False)  # StepExamples instead of `data`
 
@@ -244,6 +245,8 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
     lr_factor(0, 0, 1, cfg.schedule)  # an unknown schedule fails before any work
     out_dir = Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
     import numpy as np
     np.random.seed(cfg.seed)
