@@ -165,3 +165,33 @@ def test_lora_trains_adapters_and_saves_a_merged_model(base_lm, tmp_path):
     assert changed and all("proj" in k for k in changed)  # LoRA touched linear layers only
     good, bad = HFStepScorer.from_pretrained(str(tmp_path))("q1", ["good", "bad"])
     assert good > bad
+
+
+def test_qwen_prm_spec_adds_its_missing_tag_token(tmp_path):
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    from prm.synthetic import tiny_config
+
+    chars = "<>|/_-+=?:,.\n abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789{}\\"
+    vocab = {"<pad>": 0, "<unk>": 1, "<s>": 2, **{c: i + 3 for i, c in enumerate(chars)}}
+    t = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    t.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), "isolated")
+    tok = PreTrainedTokenizerFast(tokenizer_object=t, pad_token="<pad>", unk_token="<unk>",
+                                  bos_token="<s>")
+    assert "<extra_0>" not in tok.get_vocab()
+    base = tmp_path / "base"
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(tiny_config("qwen2", len(tok), hidden=32)).save_pretrained(base)
+    tok.save_pretrained(base)
+    ex = [StepExample(f"q{i}", ("good", "bad"), (1.0, 0.0)) for i in range(16)]
+    out = tmp_path / "prm"
+    train(TrainConfig(examples=ex, base_model=str(base), out_dir=str(out), spec="qwen-prm",
+                      lr=1e-2, batch_size=8, epochs=40, progress=False))
+    scorer = HFStepScorer.from_pretrained(str(out))
+    assert scorer.tokenizer.convert_tokens_to_ids("<extra_0>") == len(tok)
+    assert scorer.model.get_input_embeddings().weight.shape[0] == len(tok) + 1
+    enc = scorer.encode("q1", ["good", "bad"])
+    assert [enc.input_ids[p] for p in enc.tag_positions] == [len(tok)] * 2
+    good, bad = scorer("q1", ["good", "bad"])
+    assert good > 0.8 and bad < 0.2
