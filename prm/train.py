@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from prm.hf_scorer import load_tokenizer, pad_batch, step_logits, torch_dtype
 from prm.specs import Encoded, encode, get_spec, label_token_ids, save_spec, with_head
 from verify.errors import InputError
@@ -181,7 +183,6 @@ def _load_model(cfg: TrainConfig, spec: Any, tokenizer: Any, resize: bool) -> An
 
 
 def _rng_state() -> dict:
-    import numpy as np
     import torch
 
     return {"python": random.getstate(), "numpy": np.random.get_state(),
@@ -189,7 +190,6 @@ def _rng_state() -> dict:
 
 
 def _set_rng_state(state: dict) -> None:
-    import numpy as np
     import torch
 
     random.setstate(state["python"])
@@ -248,7 +248,6 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     random.seed(cfg.seed)
-    import numpy as np
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
 
