@@ -168,3 +168,31 @@ def test_cli_callable_backend_by_import_string(tmp_path):
     sums = [r for r in rows if r["problem_id"] in ("arith-0", "arith-2")]
     assert len(rows) == 8 and all(r["answer"] == r["gold"] for r in sums)
     assert rows[0]["sampling"]["model"] == "tests.test_benchmarks_registry:sum_from_prompt"
+
+
+def test_hub_loading_passes_ids_and_converts_rows(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    seen = []
+
+    def fake_load(*args, split):
+        seen.append((args, split))
+        return [{"question": "Tom has 3 apples...", "answer": "He has 3+4=<<3+4=7>>7.\n#### 7"}]
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    ps = bm.load_problems("gsm8k")
+    assert seen == [(("openai/gsm8k", "main"), "test")]
+    assert [(p.id, p.gold) for p in ps] == [("gsm8k-0", "7")]
+    bm.load_problems("math500")
+    assert seen[-1] == (("HuggingFaceH4/MATH-500",), "test")
+
+
+def test_hub_failure_points_to_data_file(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+
+    def offline(*args, split):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(InputError, match=r"HuggingFaceH4/aime_2024: could not load .*ConnectionError: no network"
+                                         r".*pass --data-file"):
+        bm.load_problems("aime24")
