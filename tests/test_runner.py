@@ -111,3 +111,19 @@ def test_n_smaller_than_k_is_an_error(tmp_path):
     with pytest.raises(InputError, match="-n 2"):
         run_eval(RunConfig(methods=["majority@4"], n=2, out_dir=str(tmp_path), progress=False),
                  generator=None, problems=PROBLEMS)
+
+
+def test_python_api_evaluate_returns_results_json_fields(tmp_path):
+    from verify.api import evaluate
+    calls.clear()
+    res = evaluate(generator_fn, PROBLEMS, ["prm-best-of-4", "majority@4"], scorer="arith",
+                   out_dir=str(tmp_path / "api"), n_boot=200, progress=False)
+    on_disk = json.loads((tmp_path / "api" / "results.json").read_text())
+    assert res.to_dict() == on_disk
+    assert {m["method"]: m["accuracy"] for m in res.methods} == pytest.approx(EXPECTED)
+    # a user's own scorer: any (question, steps) -> list[float]; this one prefers the last sample
+    res2 = evaluate(generator_fn, PROBLEMS, ["prm-best-of-4"], out_dir=str(tmp_path / "api2"), n=4,
+                    scorer=lambda q, steps: [0.5] * len(steps), progress=False, baseline=False)
+    assert [m["method"] for m in res2.methods] == ["prm-best-of-4"]
+    # all scores tie -> best-of-4 is the random-tie expectation = mean pass@1
+    assert res2.methods[0]["accuracy"] == pytest.approx(EXPECTED["single"])

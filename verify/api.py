@@ -124,3 +124,29 @@ class Verifier:
         return Solution(problem=problem, answer=answer, traces=tuple(traces), votes=counts,
                         weights={reps[c]: float(w) for c, w in vote.weights.items()}, index=vote.index,
                         method=self.spec.spec, correct=correct)
+
+
+def evaluate(generator: Any, problems: Sequence[Problem], methods: Sequence[str] = ("prm-best-of-8",), *,
+             scorer: Any = None, out_dir: str = "runs/api", **options: Any) -> Any:
+    """Sample, score, select, grade and report in one call, for your own generator and scorer.
+
+    Writes the same run folder as `verify eval` (samples.jsonl, scored.jsonl, results.json,
+    report.md, curves.png), resumes it when called again, and returns an
+    `evals.runner.RunResults` whose fields are those of results.json (`methods`, `curves`,
+    `run`, `files`). `options` are `evals.runner.RunConfig` fields (n, temperature,
+    max_tokens, reduce, prices, ...).
+
+    >>> import tempfile
+    >>> from verify.types import Problem
+    >>> gen = lambda prompt, n: ["3 + 4 = 7.\\n\\n\\\\boxed{7}", "3 + 4 = 8.\\n\\n\\\\boxed{8}"][:n]
+    >>> res = evaluate(gen, [Problem("p1", "What is 3 + 4?", "7")], ["prm-best-of-2", "majority@2"],
+    ...                scorer="arith", out_dir=tempfile.mkdtemp(), progress=False)
+    >>> [(m["method"], m["accuracy"]) for m in res.methods]
+    [('single', 0.5), ('prm-best-of-2', 1.0), ('majority@2', 0.5)]
+    """
+    from evals.runner import RunConfig, run_eval
+    from verify.sampling.callable_backend import CallableGenerator
+
+    gen = generator if hasattr(generator, "generate") else CallableGenerator(generator)
+    cfg = RunConfig(methods=tuple(methods), prm=scorer, out_dir=str(out_dir), **options)
+    return run_eval(cfg, generator=gen, problems=list(problems))
