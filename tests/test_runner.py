@@ -121,7 +121,7 @@ def test_python_api_evaluate_returns_results_json_fields(tmp_path):
     on_disk = json.loads((tmp_path / "api" / "results.json").read_text())
     assert res.to_dict() == on_disk
     assert {m["method"]: m["accuracy"] for m in res.methods} == pytest.approx(EXPECTED)
-    # a user's own scorer: any (question, steps) -> list[float]; this one prefers the last sample
+    # a user's own scorer: any (question, steps) -> list[float]; this one scores every step alike
     res2 = evaluate(generator_fn, PROBLEMS, ["prm-best-of-4"], out_dir=str(tmp_path / "api2"), n=4,
                     scorer=lambda q, steps: [0.5] * len(steps), progress=False, baseline=False)
     assert [m["method"] for m in res2.methods] == ["prm-best-of-4"]
