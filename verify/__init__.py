@@ -1,7 +1,7 @@
 """verify: test-time-compute verification of LLM reasoning.
 
-The core imports with numpy/scipy/sympy only; torch, transformers and vllm are imported
-lazily by the backends that need them.
+The core imports with numpy and scipy (mpmath in the checker's worker) only; torch,
+transformers and vllm are imported lazily by the backends that need them.
 """
 from __future__ import annotations
 
