@@ -215,7 +215,7 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     from evals.plots import plot_accuracy_vs_k
     from evals.report import render_report
     try:
-        plot_accuracy_vs_k(rep.curves, files["curves"], title=f"{cfg.dataset or DEFAULT_DATASET}: accuracy vs N")
+        plot_accuracy_vs_k(rep.curves, files["curves"], title=f"{_dataset_label(cfg)}: accuracy vs N")
     except ImportError as exc:  # matplotlib is an extra
         files["curves"] = None
         _say(cfg, f"no curves.png: {exc}")
@@ -252,6 +252,12 @@ def cost_rows(results: Sequence[Any], traces: Sequence[Trace], methods: Sequence
     return rows
 
 
+def _dataset_label(cfg: RunConfig) -> str:
+    if cfg.dataset is None and cfg.data_file is not None:
+        return Path(cfg.data_file).name
+    return cfg.dataset or DEFAULT_DATASET
+
+
 def _cost_measure(row: dict) -> float:
     """What the frontier ranks by: money when prices are given, else tokens, else k."""
     if row["cost_per_problem"] is not None:
@@ -264,7 +270,7 @@ def _cost_measure(row: dict) -> float:
 def _config_dict(cfg: RunConfig, n: int, methods: list[str], model: str) -> dict:
     d = asdict(cfg)
     d["prm"] = d["prm"] if isinstance(d["prm"], (str, type(None))) else repr(cfg.prm)
-    d.update({"n": n, "methods": methods, "dataset": cfg.dataset or DEFAULT_DATASET,
+    d.update({"n": n, "methods": methods, "dataset": _dataset_label(cfg),
               "model": model, "prm": d["prm"] or DEFAULT_PRM})
     d.pop("progress", None)
     return d

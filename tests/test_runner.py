@@ -127,3 +127,31 @@ def test_python_api_evaluate_returns_results_json_fields(tmp_path):
     assert [m["method"] for m in res2.methods] == ["prm-best-of-4"]
     # all scores tie -> best-of-4 is the random-tie expectation = mean pass@1
     assert res2.methods[0]["accuracy"] == pytest.approx(EXPECTED["single"])
+
+
+def test_cli_with_replay_generator_and_data_file(tmp_path):
+    """The same hand-computed figures through `verify eval` with recorded completions."""
+    from typer.testing import CliRunner
+
+    from cli import app
+    data = tmp_path / "problems.jsonl"
+    data.write_text("".join(json.dumps({"id": p.id, "question": p.question, "answer": p.gold}) + "\n"
+                            for p in PROBLEMS))
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text("".join(json.dumps({"id": f"p{i}", "question": q, "completions": [
+        f"{claim}.\n\nThe answer is \\boxed{{{ans}}}." for claim, ans in PLAN[q]]}) + "\n"
+        for i, q in enumerate(PLAN)))
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["eval", "--backend", "replay", "--model", str(recorded), "--data-file", str(data),
+                                 "-m", "prm-best-of-4", "-m", "majority@4", "--out-dir", str(out),
+                                 "--n-boot", "300"])
+    assert r.exit_code == 0, r.output
+    res = json.loads((out / "results.json").read_text())
+    assert {m["method"]: m["accuracy"] for m in res["methods"]} == pytest.approx(EXPECTED)
+    assert res["run"]["config"]["dataset"] == "problems.jsonl"
+    assert "Dataset `problems.jsonl` (4 problems)" in (out / "report.md").read_text()
+    lines = r.output.splitlines()
+    head = next(i for i, x in enumerate(lines) if x.startswith("method"))
+    assert lines[head + 2].split()[:2] == ["single", "0.438"]
+    assert lines[head + 3].split()[:2] == ["prm-best-of-4", "0.750"]
+    assert lines[head + 4].split()[:2] == ["majority@4", "0.375"]
