@@ -206,7 +206,18 @@ def majority_vote(items: Sequence[Any], *, scores: Sequence[float | None] | None
     >>> majority_vote(["4", "5", "5", "4"], scores=[0.1, 0.9, 0.8, 0.2], tie="score").answer
     '5'
     """
-    answers = _answers_of(items, key)
+    counts, totals, first_pos = _tally(_answers_of(items, key), scores)
+    if not counts:
+        return Vote(None, None, {}, {}, ())
+    top = max(counts.values())
+    tied = [a for a in counts if counts[a] == top]
+    win = _pick(tied, tie=tie, rng=rng, first_pos=first_pos, totals=totals if scores is not None else None)
+    return Vote(win, first_pos[win], counts, totals if scores is not None else {}, tuple(tied))
+
+
+def _tally(answers: Sequence[Any], scores: Sequence[float | None] | None) -> tuple[dict, dict, dict]:
+    """Per answer class: vote count, total score (a missing score counts 0) and first position;
+    abstentions (None) are skipped."""
     counts: dict = {}
     totals: dict = {}
     first_pos: dict = {}
@@ -217,12 +228,7 @@ def majority_vote(items: Sequence[Any], *, scores: Sequence[float | None] | None
         first_pos.setdefault(a, i)
         s = None if scores is None else scores[i]
         totals[a] = totals.get(a, 0.0) + (0.0 if s is None else float(s))
-    if not counts:
-        return Vote(None, None, {}, {}, ())
-    top = max(counts.values())
-    tied = [a for a in counts if counts[a] == top]
-    win = _pick(tied, tie=tie, rng=rng, first_pos=first_pos, totals=totals if scores is not None else None)
-    return Vote(win, first_pos[win], counts, totals if scores is not None else {}, tuple(tied))
+    return counts, totals, first_pos
 
 
 def weighted_vote(items: Sequence[Any], scores: Sequence[float | None], *, tie: str = "first",
@@ -237,15 +243,7 @@ def weighted_vote(items: Sequence[Any], scores: Sequence[float | None], *, tie: 
     answers = _answers_of(items, key)
     if len(scores) != len(answers):
         raise ValueError(f"{len(answers)} answers but {len(scores)} scores")
-    counts: dict = {}
-    totals: dict = {}
-    first_pos: dict = {}
-    for i, a in enumerate(answers):
-        if a is None:
-            continue
-        counts[a] = counts.get(a, 0) + 1
-        first_pos.setdefault(a, i)
-        totals[a] = totals.get(a, 0.0) + (0.0 if scores[i] is None else float(scores[i]))
+    counts, totals, first_pos = _tally(answers, scores)
     if not counts:
         return Vote(None, None, {}, {}, ())
     top = max(totals.values())
