@@ -20,10 +20,10 @@ from typing import Any, Iterable
 
 from verify.errors import InputError, UnknownSpecError
 from verify.io import iter_jsonl
+from verify.paths import data_path
 from verify.types import Problem
 
-ROOT = Path(__file__).resolve().parents[1]
-ARITH_FILE = ROOT / "data" / "arith.jsonl"
+ARITH_FILE = data_path("arith.jsonl")
 
 ID_FIELDS = ("id", "idx", "unique_id", "problem_idx", "problem_id")
 QUESTION_FIELDS = ("problem", "question", "query")

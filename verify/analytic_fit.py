@@ -35,8 +35,9 @@ from scipy.stats import betabinom
 
 from verify.analytic import heterogeneous_accuracy, majority_accuracy, sampling_se
 from verify.errors import InputError
+from verify.paths import data_path
 
-REPORT_PATH = Path(__file__).resolve().parents[1] / "data" / "aime24_r1_report.json"
+REPORT_PATH = data_path("aime24_r1_report.json")
 WRONG_GRID = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, math.inf)
 _CONC_BOUNDS = (0.02, 1000.0)
 
