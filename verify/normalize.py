@@ -60,6 +60,10 @@ _COMMAS = re.compile(r"\s*,[\s,]*")
 _SUBSCRIPT = re.compile(r"_\{(\w)\}")
 _MATHY = re.compile(r"[\d})]")
 _LONE_LETTER_PARENS = re.compile(r"^\(([A-Za-z])\)$")
+_SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
+_TEXT_I = re.compile(r"\\(?:text|mbox|textnormal)\s*\{i\}")
+_ITEM_DEGREES = re.compile(r"\^\\circ\s*(?=,|$)")
+_TRIG_OR_PI = re.compile(r"\\(?:pi|sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 
 
 def undo_double_escape(s: str) -> str:
@@ -105,6 +109,8 @@ def normalize(answer: str) -> str:
         s = undo_double_escape(s)
         s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
         s = s.replace("\\$", "")
+        if "{i}" in s:
+            s = _TEXT_I.sub("i", s)  # 7\text{i} is the imaginary unit, not a unit to drop
         if "vert" in s:
             s = s.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|")
     s = s.replace("$", "")
@@ -133,6 +139,10 @@ def normalize(answer: str) -> str:
         s = _DEGREES.sub(lambda m: "^\\circ", s)
         if s.endswith("^\\circ") and _DEGREE_NUMBER.fullmatch(s):
             s = s[: -len("^\\circ")]
+        elif "^\\circ" in s and not _TRIG_OR_PI.search(s):
+            # a degree mark ending an answer or a list item is a unit, as for 30^\circ = 30
+            # (\frac{360}{7}^\circ, 30^\circ, 150^\circ); inside trig or beside \pi it converts
+            s = _ITEM_DEGREES.sub("", s)
     if any(c.isalpha() for c in s):
         s = _strip_units(s)
     if latex:
@@ -149,4 +159,6 @@ def normalize(answer: str) -> str:
     m = _LONE_LETTER_PARENS.match(s)
     if m:
         s = m.group(1)
+    if " " in s and _SPACED_THOUSANDS.fullmatch(s):  # 10\,080 / 10 080: digits grouped by threes
+        s = s.replace(" ", "")
     return s

@@ -1,0 +1,78 @@
+"""QA of the answer checker on MATH-500 gold answers: realistic rewrites and the bugs they found.
+
+Each row is (gold, pred, expected). `FIXED` rows failed before the fix named in their comment;
+`CHECKED` rows are rewrites that already gave the right verdict and are kept as regression rows.
+"""
+from __future__ import annotations
+
+import pytest
+
+from verify.equivalence import answer_key, check
+
+T, F = True, False
+
+FIXED = [
+    # a degree mark after a non-number (MATH-500 `\frac{270}7\text{ degrees}`) was read as
+    # times pi/180, so it differed from the same value without the mark
+    ("\\frac{270}7\\text{ degrees}", "\\frac{270}{7}^\\circ", T),
+    ("\\frac{360}{7}^\\circ", "\\frac{360}{7}", T),
+    ("\\frac{360}{7}^\\circ", "51.43", T),
+    ("\\frac{360}{7}^\\circ", "51.34", F),
+    # lists of angles: each item's degree mark is a unit, as for a single angle
+    ("30, 150", "30^\\circ, 150^\\circ", T),
+    ("30^\\circ, 150^\\circ", "30, 150", T),
+    ("30^\\circ, 150^\\circ", "30, 160", F),
+    # thin-space thousands separators (`10\,080`, SI style `10 080`) were a product 10*80
+    ("10,\\!080", "10\\,080", T),
+    ("10080", "10 080", T),
+    ("11,\\! 111,\\! 111,\\! 100", "11\\,111\\,111\\,100", T),
+    ("10080", "10\\,081", F),
+    ("10080", "1\\,008", F),
+    # `\text{i}` is the imaginary unit; it was dropped as a trailing unit (`-2+7\text{i}` -> -2+7)
+    ("-2 + 7i", "-2+7\\text{i}", T),
+    ("-2 + 7i", "-2+7\\mathrm{i}", T),
+    ("-2 + 7i", "-2+7", F),
+]
+
+CHECKED = [
+    ("\\frac{1}{2}", "\\dfrac{1}{2}", T), ("\\frac{1}{2}", "50\\%", T), ("\\frac{1}{3}", "0.33", F),
+    ("-\\frac{24}{25}", "\\frac{24}{-25}", T), ("-\\frac{24}{25}", "\\frac{24}{25}", F),
+    ("\\$32,\\!348", "32,348 dollars", T), ("\\$18.90", "18.9", T), ("\\$18.90", "19", F),
+    ("137 \\frac{1}{2}", "137.5", T), ("1\\frac{4}{5}", "4/5", F), (".0000672", "6.72\\times 10^{-5}", T),
+    (".35625", "0.356", F), ("15\\mbox{ cm}^2", "15 \\text{ cm}^2", T), ("106^\\circ", "106\u00b0", T),
+    ("106^\\circ", "107^\\circ", F), ("-\\frac{\\pi}{6}", "-0.524", T), ("-\\frac{\\pi}{6}", "\\frac{\\pi}{6}", F),
+    ("11 \\sqrt{5} + 11", "11(\\sqrt{5}+1)", T), ("11 \\sqrt{5} + 11", "11\\sqrt{5}", F),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt3}", T), ("\\frac{\\sqrt{21}}{5}", "\\frac{\\sqrt{21}}{25}", F),
+    ("288 \\pi", "288\\pi\\text{ cm}^3", T), ("12\\pi", "12", F), ("-2 + 7i", "-2 - 7i", F),
+    ("1 \\pm \\sqrt{19}", "1-\\sqrt{19}, 1+\\sqrt{19}", T), ("1 \\pm \\sqrt{19}", "1+\\sqrt{19}", F),
+    ("\\{1\\pm\\sqrt{5},-2\\}", "-2, 1+\\sqrt{5}", F), ("3, 5, 7", "357", F), ("(2,4)", "(4,2)", F),
+    ("(2,4)", "[2,4]", F), ("(15,-29)", "x=15, y=-29", T), ("(1,-16,-4,43)", "(1,-16,43,-4)", F),
+    ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3, 90^\\circ)", T), ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3, \\pi)", F),
+    ("(-\\infty, 0]", "x \\le 0", T), ("(-\\infty, 0]", "(-\\infty, 0)", F),
+    ("(-\\infty, 2) \\cup (3, \\infty)", "x < 2 \\text{ or } x > 3", T),
+    ("(-\\infty, 2) \\cup (3, \\infty)", "(-\\infty, 2] \\cup [3, \\infty)", F), ("(0,9) \\cup (9,36)", "(0,36)", F),
+    ("(3,4]", "3 < x \\le 4", T), ("x \\in [-2,7]", "-2 \\le x \\le 7", T), ("x \\in [-2,7]", "(-2,7)", F),
+    ("\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", "\\begin{bmatrix} -1 & 0 \\\\ 0 & -1 \\end{bmatrix}", T),
+    ("\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", "\\begin{pmatrix} -1/3 \\\\ 5/3 \\\\ 2/3 \\end{pmatrix}", F),
+    ("\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", "\\begin{pmatrix} 0.2 \\\\ -3.6 \\end{pmatrix}", T),
+    ("\\cot x", "\\frac{\\cos x}{\\sin x}", T), ("\\cot x", "\\tan x", F),
+    ("\\text{(B)}", "\\textbf{(B)}", T), ("\\text{(B)}", "\\text{(C)}", F), ("\\text{(C)}", "The answer is (C).", T),
+    ("\\text{Evelyn}", "Navin", F), ("\\text{even}", "\\text{odd}", F), ("204_5", "54", F),
+    ("(a+5)(b+2)", "ab+2a+5b+10", T), ("(a+5)(b+2)", "(a+2)(b+5)", F), ("6r^2-4r-24", "6x^2-4x-24", F),
+    ("x^8 + x^7 + x^6 + x^5 + x^4 + x^3 + x^2 + x + 1", "\\frac{x^9-1}{x-1}", T), ("p - q", "q - p", F),
+    ("y = 2x + 3", "y = 2x - 3", F), ("5x - 7y + 11z + 4 = 0", "5x - 7y + 11z = -4", T),
+    ("5x - 7y + 11z + 4 = 0", "5x - 7y + 11z - 4 = 0", F), ("\\frac{11+9a}{20}", "0.55+0.45a", T),
+    ("26000", "2.6\\times10^4", T), ("58,500", "58.5", F), ("5", "\\$5", T), ("5", "5.001", F),
+    ("12", "1, 2", F), ("0", "\\emptyset", F), ("\\infty", "-\\infty", F),
+]
+
+
+@pytest.mark.parametrize("gold,pred,expected", FIXED + CHECKED)
+def test_math500_rewrites(gold, pred, expected):
+    v = check(gold, pred)
+    assert v.equal is expected, v
+
+
+def test_spaced_thousands_share_a_vote_key():
+    assert answer_key("10\\,080") == answer_key("10{,}080") == answer_key("10080")
+    assert answer_key("1 1/2") == answer_key("1.5")  # a mixed number is not a thousands group
