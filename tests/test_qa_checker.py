@@ -76,3 +76,34 @@ def test_math500_rewrites(gold, pred, expected):
 def test_spaced_thousands_share_a_vote_key():
     assert answer_key("10\\,080") == answer_key("10{,}080") == answer_key("10080")
     assert answer_key("1 1/2") == answer_key("1.5")  # a mixed number is not a thousands group
+
+
+LAST_NUMBER_FALLBACK = [
+    # ProcessBench math-902 ends "Therefore, $\cos \angle RPS = -\frac{24}{25}$." with no box:
+    # the last-number fallback returned the denominator 25
+    ("Therefore, $\\cos \\angle RPS = -\\frac{24}{25}$.", "-\\frac{24}{25}"),
+    ("so the recipe needs $2\\frac12$ cups", "2\\frac12"),
+    ("which gives \\dfrac 3 4 of the area", "\\dfrac 3 4"),
+    ("so we end up with 17 apples", "17"),
+]
+
+
+@pytest.mark.parametrize("text,answer", LAST_NUMBER_FALLBACK)
+def test_last_number_fallback_reads_a_latex_fraction_whole(text, answer):
+    from verify.extract import extract_answer
+
+    assert extract_answer(text) == answer
+
+
+def test_processbench_math_902_matches_its_label(shared_data):
+    import json
+
+    gold = {json.loads(l)["problem"].strip(): json.loads(l)["answer"]
+            for l in (shared_data / "math500" / "test.jsonl").open()}
+    for line in (shared_data / "processbench" / "math.jsonl").open():
+        d = json.loads(line)
+        if d["id"] == "math-902":
+            v = check(gold[d["problem"].strip()], "\n\n".join(d["steps"]))
+            assert v.equal is d["final_answer_correct"] is True, v
+            return
+    pytest.fail("math-902 not found")

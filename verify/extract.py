@@ -10,7 +10,7 @@ in this priority order, and returning the first that matches:
 5. a multiple-choice letter: "option (B)", "choice C", or a response that ends with ``(B)``;
 6. the whole text, when it is short and reads as a bare answer (``9``, ``$9$``, ``10 square
    units``, ``x = 1, y = 2``) rather than prose (no prose words such as "the", "so", "is");
-7. the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``), unless
+7. the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``, ``-\\frac{24}{25}``), unless
    ``fallback_last_number=False``.
 
 The result is cleaned: surrounding ``$``, ``\\(..\\)``, ``\\[..\\]``, markdown ``**`` and a
@@ -34,6 +34,9 @@ _A_LINE = re.compile(r"(?m)^A:[ \t]*([^\n]+?)\s*\Z")  # "Training Verifiers" GSM
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
 _MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
+_LAST_NUMBER = re.compile(  # a LaTeX fraction of numbers is one number, not its denominator
+    r"-?(?:\d+\s*)?\\[dt]?frac\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)|"
+    + _NUMBER.pattern, re.A)
 _INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
 _PAREN_MATH = re.compile(r"\\\((.+?)\\\)")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
@@ -170,7 +173,7 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | Non
     if stripped and _is_bare(stripped):
         return stripped
     if fallback_last_number:
-        nums = _NUMBER.findall(text)
+        nums = _LAST_NUMBER.findall(text)
         if nums:
             return nums[-1]
     return None
