@@ -32,6 +32,29 @@ FIXED = [
     ("-2 + 7i", "-2+7\\text{i}", T),
     ("-2 + 7i", "-2+7\\mathrm{i}", T),
     ("-2 + 7i", "-2+7", F),
+    # assignments to distinct letters were an unordered list: a = 2, b = 3 equalled a = 3, b = 2
+    ("a=2, b=3", "a=3, b=2", F),
+    ("a=2, b=3", "b=3, a=2", T),
+    ("a=2, b=3", "3, 2", F),
+    ("a=2, b=3", "(2,3)", T),
+    ("(15,-29)", "y=-29, x=15", T),
+    ("(15,-29)", "x=-29, y=15", F),
+    ("\\alpha = 1, \\beta = 2", "\\beta=2, \\alpha=1", T),
+    ("x = 2, x = 3", "3, 2", T),  # one variable's solutions stay unordered
+    ("1, 2", "x_1 = 2, x_2 = 1", T),
+    ("x=1 \\pm \\sqrt{2}", "1-\\sqrt2, 1+\\sqrt2", T),
+    # "no" (two letters) fell through to the structural layer as the product n*o
+    ("\\text{No}", "no", T),
+    ("No", "NO", T),
+    ("\\text{No}", "yes", F),
+    # a choice letter followed by its value (AMC style) was the product C*12
+    ("\\text{(C)}", "\\textbf{(C)}\\ 12", T),
+    ("\\text{(A)}", "(A) 5", T),
+    ("\\text{(A)}", "(B) 5", F),
+    # \inf, a common misspelling of \infty, was an unknown command (undecided)
+    ("(-\\infty, 0]", "(-\\inf, 0]", T),
+    ("(2,\\infty)", "(2, \\inf)", T),
+    ("(2,\\infty)", "(2, \\inf]", F),
 ]
 
 CHECKED = [

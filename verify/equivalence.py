@@ -107,7 +107,7 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
         return False, "a clock time against something that is not one", "time"
     if _WORDS.fullmatch(a) and _WORDS.fullmatch(b):
         words = [w.lower() for w in (a + " " + b).split()]
-        if any(len(w) >= 3 and w not in FUNCTION_WORDS for w in words):
+        if any(len(w) >= 3 and w not in FUNCTION_WORDS or w == "no" for w in words):
             eq = a.lower() == b.lower()
             return eq, "word answers " + ("match" if eq else "differ"), "text"
     ba, bb = _base_digits(a), _base_digits(b)

@@ -123,11 +123,33 @@ def _structure(tokens: list[str], depth: int) -> tuple:
     if op_interval := _half_open(tokens, depth):
         return op_interval
     if len(commas) > 1:
+        named = _named_values(commas)
+        if named is not None:
+            return ("tuple", [_structure(p, depth + 1) for p in named])
         return ("list", [_structure(p, depth + 1) for p in _expand_pm(commas) if _strip_spaces(p)])
     both = _expand_pm([tokens])
     if len(both) == 2:
         return ("list", [_relation(t) for t in both])
     return _relation(tokens)
+
+
+def _named_values(items: list[list[str]]) -> list[list[str]] | None:
+    """``b = 3, a = 2``: assignments to distinct one-letter variables are a tuple in name order
+    (the values of a, b), so ``a = 2, b = 3`` differs from ``a = 3, b = 2``. Repeated or
+    subscripted names (``x = 2, x = 3``, ``x_1 = 1, x_2 = 2``) stay a list of solutions."""
+    pairs = []
+    for item in items:
+        toks = _strip_spaces(item)
+        if len(toks) < 3 or toks[1] != "=" or "=" in toks[2:] or "\\pm" in toks or "\\mp" in toks:
+            return None
+        name = toks[0]
+        if not (len(name) == 1 and name.isalpha() or name[:1] == "\\" and name[1:] in GREEK):
+            return None
+        pairs.append((name, toks[2:]))
+    names = [n for n, _ in pairs]
+    if len(set(names)) != len(names):
+        return None
+    return [v for _, v in sorted(pairs)]
 
 
 def _expand_pm(items: list[list[str]]) -> list[list[str]]:

@@ -63,6 +63,8 @@ _LONE_LETTER_PARENS = re.compile(r"^\(([A-Za-z])\)$")
 _SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
 _TEXT_I = re.compile(r"\\(?:text|mbox|textnormal)\s*\{i\}")
 _ITEM_DEGREES = re.compile(r"\^\\circ\s*(?=,|$)")
+_INF = re.compile(r"\\inf(?![A-Za-z])")
+_CHOICE_WITH_VALUE = re.compile(r"^\(([A-E])\)\s*(?=[^\s^_(*/+\-=,])")
 _TRIG_OR_PI = re.compile(r"\\(?:pi|sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 
 
@@ -109,6 +111,8 @@ def normalize(answer: str) -> str:
         s = undo_double_escape(s)
         s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
         s = s.replace("\\$", "")
+        if "\\inf" in s:
+            s = _INF.sub(r"\\infty", s)  # \inf is a common misspelling of \infty
         if "{i}" in s:
             s = _TEXT_I.sub("i", s)  # 7\text{i} is the imaginary unit, not a unit to drop
         if "vert" in s:
@@ -156,8 +160,8 @@ def normalize(answer: str) -> str:
         s = _DIGIT_SPACE.sub("\x00", s).replace(" ", "").replace("\x00", " ")
     if "_{" in s:
         s = _SUBSCRIPT.sub(r"_\1", s)
-    m = _LONE_LETTER_PARENS.match(s)
-    if m:
+    m = _LONE_LETTER_PARENS.match(s) or _CHOICE_WITH_VALUE.match(s)
+    if m:  # (B), or a choice letter with its value, (C) 12: the letter
         s = m.group(1)
     if " " in s and _SPACED_THOUSANDS.fullmatch(s):  # 10\,080 / 10 080: digits grouped by threes
         s = s.replace(" ", "")
