@@ -55,6 +55,15 @@ FIXED = [
     ("(-\\infty, 0]", "(-\\inf, 0]", T),
     ("(2,\\infty)", "(2, \\inf)", T),
     ("(2,\\infty)", "(2, \\inf]", F),
+    # two different known units were both dropped, so 10 cm equalled 10 m
+    ("10 \\text{ cm}", "10 \\text{ m}", F),
+    ("15\\mbox{ cm}^2", "15\\text{ m}^2", F),
+    ("10 cm", "10 m", F),
+    ("3 \\text{ hours}", "3 \\text{ minutes}", F),
+    ("15\\mbox{ cm}^2", "15 square centimeters", T),  # same unit, other spelling
+    ("864 \\mbox{ inches}^2", "864 square inches", T),
+    ("15\\mbox{ cm}^2", "15", T),  # a unit on one side only is still dropped (policy)
+    ("5.4 \\text{ cents}", "5.4\\text{ apples}", T),  # unknown unit words: no judgement
 ]
 
 CHECKED = [

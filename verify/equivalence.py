@@ -27,7 +27,7 @@ import re
 import time
 
 from verify.extract import extract_answer
-from verify.normalize import FUNCTION_WORDS, normalize
+from verify.normalize import FUNCTION_WORDS, normalize, unit_of
 from verify.numeric import numbers_equal, parse_number, parse_time
 from verify.types import Verdict
 
@@ -183,6 +183,8 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return Verdict(None, f"answer longer than {MAX_ANSWER_CHARS} characters", a, b, "size")
     na, nb = normalize(a), normalize(b)
+    if na != a and nb != b and (ua := unit_of(a)) and (ub := unit_of(b)) and ua != ub:
+        return Verdict(False, f"different units: {ua} vs {ub}", a, b, "unit")
     if not na or not nb:
         return Verdict(None if not na else False, "empty answer after normalisation", a, b, "none")
     fast = fast_compare(na, nb)

@@ -24,6 +24,20 @@ UNIT_WORDS = frozenset(
     week weeks month months year years dollar dollars cent cents degree degrees deg radian radians
     percent point points people person students times ways cups cup page pages mm2 cm2 m2""".split()
 )
+_UNIT_NAMES = {  # canonical unit -> its spellings; units of one kind are never converted
+    "mm": "mm millimeter millimeters millimetre millimetres", "cm": "cm centimeter centimeters centimetre centimetres",
+    "m": "m meter meters metre metres", "km": "km kilometer kilometers kilometre kilometres",
+    "in": "in inch inches", "ft": "ft foot feet", "yd": "yd yard yards", "mi": "mi mile miles",
+    "mg": "mg milligram milligrams", "g": "g gram grams", "kg": "kg kilogram kilograms",
+    "lb": "lb lbs pound pounds", "oz": "oz ounce ounces", "ml": "ml milliliter milliliters millilitre millilitres",
+    "l": "l liter liters litre litres", "gal": "gal gallon gallons", "s": "s sec secs second seconds",
+    "min": "min mins minute minutes", "h": "h hr hrs hour hours", "day": "day days", "week": "week weeks",
+    "month": "month months", "year": "year years yr yrs", "cent": "cent cents", "dollar": "dollar dollars",
+    "deg": "degree degrees deg", "rad": "radian radians rad",
+}
+UNIT_OF_NAME = {w: k for k, v in _UNIT_NAMES.items() for w in v.split()}
+_UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z][A-Za-z ]*?))"
+                        r"\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*\.?\s*$")
 FUNCTION_WORDS = frozenset(
     "sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan ln log exp sqrt pi and or inf "
     "infty max min gcd lcm det mod".split()
@@ -91,6 +105,21 @@ def _strip_units(s: str) -> str:
     if m and m.group(1).lower() in UNIT_WORDS:
         s = s[:m.start()]
     return s
+
+
+def unit_of(answer: str) -> str | None:
+    """The canonical unit written after a number (``10\\text{ cm}^2``, ``5 square inches``), or None.
+
+    Powers and "square"/"cubic" are ignored (``cm^2`` and ``square centimeters`` are both ``cm``).
+
+    >>> unit_of("15\\mbox{ cm}^2"), unit_of("15 square centimeters"), unit_of("15"), unit_of("2x")
+    ('cm', 'cm', None, None)
+    """
+    m = _UNIT_TAIL.search(answer[-200:])
+    if not m or not _MATHY.search(answer[:len(answer) - len(answer[-200:]) + m.start()]):
+        return None
+    words = [w for w in (m.group(1) or m.group(2) or "").lower().split() if w not in ("square", "sq", "cubic")]
+    return UNIT_OF_NAME.get(words[0]) if len(words) == 1 else None
 
 
 def normalize(answer: str) -> str:
