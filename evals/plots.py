@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from verify.errors import InputError
+
 
 def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str = "") -> str:
     """Draw `curves` ({"family|group": [{k, accuracy, ci_low, ci_high}, ...]}) to a PNG.
@@ -52,6 +54,10 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
+    try:
+        fig.savefig(out_path)
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(out_path)) from None
+    finally:
+        plt.close(fig)
     return str(out_path)

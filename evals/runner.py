@@ -176,7 +176,10 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
 
     t0 = time.perf_counter()
     out_dir = Path(cfg.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, or no permission: name the folder, no traceback
+        raise InputError(f"cannot create the run folder ({exc.strerror or exc})", path=str(out_dir)) from None
     methods = list(dict.fromkeys(parse_method(m).spec for m in cfg.methods))
     if not methods:
         raise InputError("give at least one --method, e.g. prm-best-of-8", field="method")

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import typer
 
-from verify.errors import VerifyError
+from verify.errors import InputError, VerifyError
 
 app = typer.Typer(help="Process reward models: train, score, evaluate.", no_args_is_help=True)
 
@@ -50,11 +50,13 @@ def eval_command(
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
                                        records=records, n_boot=bootstrap, seed=seed, progress=not quiet,
                                        limit=limit)
+        if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
+            raise InputError("no samples in file", path=str(data))
+        if json_out is not None:
+            from verify.io import write_json_atomic
+            write_json_atomic(json_out, _json_safe(result))
     except VerifyError as exc:
         _fail(exc)
-    if json_out is not None:
-        from verify.io import write_json_atomic
-        write_json_atomic(json_out, _json_safe(result))
     typer.echo(format_eval(result))
 
 
@@ -73,7 +75,7 @@ def format_eval(result: dict[str, Any]) -> str:
 
 def _report_lines(r: dict[str, Any], title: str) -> list[str]:
     def ci(v: Any, lo_hi: Any) -> str:
-        if v is None or lo_hi is None:
+        if v is None or lo_hi is None or not math.isfinite(v):  # e.g. F1 with no correct samples
             return "n/a"
         return f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
     return [

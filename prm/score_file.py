@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
-from verify.io import append_jsonl, get_field, iter_jsonl, read_traces, repair_tail
+from verify.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
 from verify.sampling.steps import DEFAULT_SEP, split_steps
 
 QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
@@ -69,8 +69,9 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     [0.95, 0.05]
     """
     from prm.scorers import CheckedScorer, load_scorer
+    traces = read_traces(in_path)  # bad input and a bad --out fail before a PRM is loaded
+    check_writable(out_path)
     checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
-    traces = read_traces(in_path)
     line_of = {(t.problem_id, t.sample_index): line  # read_traces keeps one trace per JSON line
                for t, (line, _) in zip(traces, iter_jsonl(in_path))}
     out_path = Path(out_path)
@@ -94,10 +95,13 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
                    for t, (_, steps), s, n in zip(chunk, items, scores, tokens)]
         append_jsonl(out_path, records)
         stats["scored"] += len(records)
-        if progress:
+        if progress and sys.stderr.isatty():  # a live counter; logs and pipes get one line at the end
             print(f"\rscored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)",
                   end="", file=sys.stderr, flush=True)
     if progress and todo:
+        if not sys.stderr.isatty():
+            print(f"scored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)", end="",
+                  file=sys.stderr)
         print(file=sys.stderr)
     return stats
 

@@ -31,8 +31,13 @@ def iter_jsonl(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> Ite
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=str(path))
-    with open(path, "rb") as fh:
-        lines = fh.read().split(b"\n")
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=str(path))
+    try:
+        with open(path, "rb") as fh:
+            lines = fh.read().split(b"\n")
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or exc})", path=str(path)) from None
     last = len(lines)
     for i, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -81,13 +86,42 @@ def repair_tail(path: str | os.PathLike) -> int:
     path = Path(path)
     if not path.exists():
         return 0
-    with open(path, "rb+") as fh:
-        data = fh.read()
-        if not data or data.endswith(b"\n"):
-            return 0
-        keep = data.rfind(b"\n") + 1
-        fh.truncate(keep)
-        return len(data) - keep
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=str(path))
+    try:
+        with open(path, "rb+") as fh:
+            data = fh.read()
+            if not data or data.endswith(b"\n"):
+                return 0
+            keep = data.rfind(b"\n") + 1
+            fh.truncate(keep)
+            return len(data) - keep
+    except OSError as exc:
+        raise InputError(f"cannot open for writing ({exc.strerror or exc})", path=str(path)) from None
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Fail early, before any expensive work, if `path` cannot be appended to.
+
+    Creates the parent folder if missing; a file that did not exist is created to test
+    that it can be, then removed again. Raises `InputError` naming the path for a
+    directory, a missing or read-only location.
+
+    >>> check_writable("/proc/no/such.jsonl")
+    Traceback (most recent call last):
+    verify.errors.InputError: /proc/no/such.jsonl: cannot write (No such file or directory)
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=str(path))
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
 
 
 def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: bool = True) -> int:
@@ -100,8 +134,11 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
     buf = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode() + b"\n" for r in records)
     if not buf:
         return 0
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
     try:
         view = memoryview(buf)
         while view:  # os.write may be partial on some filesystems; keep going
@@ -117,20 +154,32 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     """Write a JSON document via a temp file and rename, so readers never see half of it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=str(path))
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)  # no stray half-written temp file
+        except OSError:
+            pass
+        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
 
 
 def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> list[Trace]:
     """Read a samples file in the schema `verify sample` writes and `verify eval` reads.
 
     Each line needs `problem_id` and `text` or `answer`; `sample_index` defaults to the
-    order of appearance within its problem. Types of optional fields are checked.
+    order of appearance within its problem. Types of optional fields are checked. A
+    repeated (problem_id, sample_index) is an error: it would be counted twice.
     """
     traces: list[Trace] = []
     seen: dict[str, int] = {}
+    first_line: dict[tuple[str, int], int] = {}
     p = str(path)
     for line, obj in iter_jsonl(path, allow_torn_tail=allow_torn_tail):
         pid = get_field(obj, "problem_id", (str, int), path=p, line=line)
@@ -140,7 +189,9 @@ def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> li
         get_field(obj, "answer", (str, int, float), path=p, line=line, required=False)
         get_field(obj, "gold", (str, int, float), path=p, line=line, required=False)
         get_field(obj, "score", float, path=p, line=line, required=False)
-        get_field(obj, "num_tokens", int, path=p, line=line, required=False)
+        for name in ("sample_index", "num_tokens"):
+            if get_field(obj, name, int, path=p, line=line, required=False, default=0) < 0:
+                raise InputError(f"must be >= 0, got {obj[name]}", path=p, line=line, field=name)
         get_field(obj, "finish_reason", str, path=p, line=line, required=False)
         scores = get_field(obj, "step_scores", list, path=p, line=line, required=False)
         if scores is not None:
@@ -155,7 +206,12 @@ def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> li
                 d[k] = _num_to_str(d[k])
         if d.get("sample_index") is None:
             d["sample_index"] = seen.get(d["problem_id"], 0)
-        seen[d["problem_id"]] = max(seen.get(d["problem_id"], 0), int(d["sample_index"]) + 1)
+        seen[d["problem_id"]] = max(seen.get(d["problem_id"], 0), d["sample_index"] + 1)
+        key = (d["problem_id"], d["sample_index"])
+        if key in first_line:
+            raise InputError(f"problem {key[0]!r} sample {key[1]} already appears on line {first_line[key]}",
+                             path=p, line=line, field="sample_index")
+        first_line[key] = line
         d.setdefault("text", "")
         traces.append(Trace.from_dict(d))
     return traces

@@ -59,9 +59,23 @@ def _fail(exc: Exception) -> None:
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     from verify.io import append_jsonl
-    if path.exists():
-        path.unlink()
-    append_jsonl(path, rows)
+    try:
+        if path.is_dir():
+            raise InputError("is a directory, not a file", path=str(path))
+        path.unlink(missing_ok=True)
+        append_jsonl(path, rows)
+    except OSError as exc:
+        _fail(InputError(f"cannot write ({exc.strerror or exc})", path=str(path)))
+    except InputError as exc:
+        _fail(exc)
+
+
+def _save_plot(draw, out: Path, *args) -> str:
+    """Run a `verify.analytic_plot` function; an unwritable PNG path is a clean error."""
+    try:
+        return draw(*args)
+    except OSError as exc:
+        _fail(InputError(f"cannot write ({exc.strerror or exc})", path=str(out)))
 
 
 @app.command("binomial")
@@ -106,7 +120,7 @@ def binomial(
     if plot is not None:
         from verify.analytic_plot import plot_binomial
         vals = model if model is not None else binom
-        typer.echo(f"wrote {plot_binomial(ps, ns, vals, plot, 'model' if model is not None else 'binomial')}",
+        typer.echo(f"wrote {_save_plot(plot_binomial, plot, ps, ns, vals, plot, 'model' if model is not None else 'binomial')}",
                    err=as_json)
 
 
@@ -134,7 +148,7 @@ def aime(
         _print_aime(doc, table, notes)
     if plot is not None:
         from verify.analytic_plot import plot_aime
-        typer.echo(f"wrote {plot_aime(table, plot)}", err=as_json)
+        typer.echo(f"wrote {_save_plot(plot_aime, plot, table, plot)}", err=as_json)
 
 
 def _print_aime(doc: dict, table: dict, notes: list[dict]) -> None:
@@ -190,8 +204,10 @@ def samples(
     ks = None if k is None else _ints(k, "--k")
 
     def progress(done: int, total: int) -> None:
-        if done == total or done % 50 == 0:
+        if sys.stderr.isatty() and (done == total or done % 50 == 0):  # live counter on a terminal
             print(f"\rgrading {done}/{total} problems", end="\n" if done == total else "", file=sys.stderr)
+        elif done == total:  # logs and pipes get one line
+            print(f"grading {done}/{total} problems", file=sys.stderr)
     try:
         traces = load_samples(path, fmt)
         problems, _ = grade_traces(traces, group=group, grade=grade, progress=progress)
@@ -219,7 +235,7 @@ def samples(
                        f"binomial {100 * result['mae_binomial']:.1f}")
     if plot is not None:
         from verify.analytic_plot import plot_samples
-        typer.echo(f"wrote {plot_samples(result, plot)}", err=as_json)
+        typer.echo(f"wrote {_save_plot(plot_samples, plot, result, plot)}", err=as_json)
 
 
 @app.command("pays")

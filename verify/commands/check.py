@@ -28,6 +28,9 @@ def command(
     """Check whether answers are mathematically equivalent (exit 0 equal, 1 not, 2 undecided/bad input)."""
     from verify.errors import VerifyError
 
+    if not timeout > 0 or timeout == float("inf"):  # nan, 0 and negatives would decide nothing
+        typer.echo(f"error: --timeout must be a positive number of seconds, got {timeout}", err=True)
+        raise typer.Exit(2)
     if pairs is None:
         if gold is None or pred is None:
             typer.echo("error: give GOLD and PRED, or --pairs FILE.jsonl", err=True)
@@ -41,6 +44,9 @@ def command(
     if gold is not None:
         typer.echo("error: use either GOLD PRED or --pairs, not both", err=True)
         raise typer.Exit(2)
+    if min_accuracy is not None and not 0.0 <= min_accuracy <= 1.0:  # also rejects nan
+        typer.echo(f"error: --min-accuracy must lie in [0, 1], got {min_accuracy}", err=True)
+        raise typer.Exit(2)
     from verify.batch import check_pairs, stderr_progress
 
     try:
@@ -48,6 +54,9 @@ def command(
                               progress=stderr_progress)
     except (VerifyError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    if summary.n == 0:  # an empty file must not pass a CI gate with "share equal 0.0000"
+        typer.echo(f"error: {pairs}: no pairs in file", err=True)
         raise typer.Exit(2)
     for line in summary.lines():
         typer.echo(line)

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from verify.errors import VerifyError
+from verify.errors import InputError, VerifyError
 
 
 def command(
@@ -83,8 +83,13 @@ def command(
     from verify.io import append_jsonl, write_json_atomic
 
     def write_jsonl_fresh(path: Path, rows: list) -> None:
+        if path.is_dir():
+            raise InputError("is a directory, not a file", path=str(path))
         tmp = path.with_name(path.name + ".part")
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
         append_jsonl(tmp, rows)
         tmp.replace(path)
 
@@ -108,17 +113,21 @@ def command(
         print("\r\033[K", end="", file=sys.stderr)
     report.config["samples"] = str(samples)
     report.config["format"] = fmt
-    if per_problem is not None:
-        write_jsonl_fresh(per_problem, report.per_problem)
-    if json_out is not None:
-        write_json_atomic(json_out, report.to_dict())
-    typer.echo(results_table(report.results))
-    for line in notes_lines(report):
-        typer.echo(line)
-    if plot is not None:
-        from evals.plots import plot_accuracy_vs_k
-        plot_accuracy_vs_k(report.curves, plot, title=f"{samples.name} ({subsets} subsets)")
-        typer.echo(f"plot: {plot}")
+    try:
+        if per_problem is not None:
+            write_jsonl_fresh(per_problem, report.per_problem)
+        if json_out is not None:
+            write_json_atomic(json_out, report.to_dict())
+        typer.echo(results_table(report.results))
+        for line in notes_lines(report):
+            typer.echo(line)
+        if plot is not None:
+            from evals.plots import plot_accuracy_vs_k
+            plot_accuracy_vs_k(report.curves, plot, title=f"{samples.name} ({subsets} subsets)")
+            typer.echo(f"plot: {plot}")
+    except VerifyError as exc:  # an output path that cannot be written
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
     if json_out is not None:
         typer.echo(f"json: {json_out}")
     if per_problem is not None:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
 from verify.extract import extract_answer
-from verify.io import append_jsonl, get_field, iter_jsonl, repair_tail
+from verify.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
 from verify.sampling.steps import DEFAULT_SEP, split_steps
@@ -137,6 +137,7 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
     prompt = prompt or (lambda p: p.question)
     out = Path(out)
     report = SampleReport(out=str(out), problems=len(problems), n=n)
+    check_writable(out)  # before any model call: a bad --out must not cost a batch of sampling
     report.repaired_bytes = repair_tail(out)
     done = read_done(out, params)
     report.already = sum(len(done.get(p.id, {})) for p in problems)
