@@ -64,6 +64,21 @@ FIXED = [
     ("864 \\mbox{ inches}^2", "864 square inches", T),
     ("15\\mbox{ cm}^2", "15", T),  # a unit on one side only is still dropped (policy)
     ("5.4 \\text{ cents}", "5.4\\text{ apples}", T),  # unknown unit words: no judgement
+    # an upright unit glued to the number (5\mathrm{cm}) was the product 5*c*m
+    ("5", "5\\mathrm{cm}", T),
+    ("\\frac{1}{2}", "\\frac{1}{2}\\mathrm{kg}", T),
+    ("5\\text{ m}", "5\\mathrm{cm}", F),
+    ("\\mathrm{E}", "E", T),
+    # plain-text sqrt and pi (no LaTeX) were products of letters; x\u00b2 was a parse error
+    ("3\\sqrt{2}", "3 * sqrt(2)", T),
+    ("3\\sqrt{2}", "3 * sqrt(3)", F),
+    ("2\\pi", "2pi", T),
+    ("2\\pi", "2*pi", T),
+    ("\\frac{\\pi}{2}", "pi/2", T),
+    ("\\frac{\\pi}{2}", "pi/3", F),
+    ("x^2", "x\u00b2", T),
+    ("x^3", "x\u00b2", F),
+    ("\\text{spin}", "spin", T),
 ]
 
 CHECKED = [

@@ -36,7 +36,7 @@ _UNIT_NAMES = {  # canonical unit -> its spellings; units of one kind are never 
     "deg": "degree degrees deg", "rad": "radian radians rad",
 }
 UNIT_OF_NAME = {w: k for k, v in _UNIT_NAMES.items() for w in v.split()}
-_UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z][A-Za-z ]*?))"
+_UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox|mathrm)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z][A-Za-z ]*?))"
                         r"\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*\.?\s*$")
 FUNCTION_WORDS = frozenset(
     "sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan ln log exp sqrt pi and or inf "
@@ -52,7 +52,7 @@ _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\(?:left|right|big|Big|bigg|Bigg|bigl|
 _UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ",
             "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ",
             "\u00b0": "^\\circ", "\u221a": "\\sqrt", "\u00f7": "\\div ", "\u00bd": "1/2", "\u2009": " ",
-            "\u00a0": " "}
+            "\u00a0": " ", "\u00b2": "^2", "\u00b3": "^3"}
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _TRAIL_UNIT_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|mbox)\s*\{[^{}]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _TRAIL_WORDS = re.compile(r"(?<=[\d}).\w])\s+([A-Za-z][A-Za-z ]*?)\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
@@ -79,6 +79,8 @@ _TEXT_I = re.compile(r"\\(?:text|mbox|textnormal)\s*\{i\}")
 _ITEM_DEGREES = re.compile(r"\^\\circ\s*(?=,|$)")
 _INF = re.compile(r"\\inf(?![A-Za-z])")
 _CHOICE_WITH_VALUE = re.compile(r"^\(([A-E])\)\s*(?=[^\s^_(*/+\-=,])")
+_PLAIN_FUNCS = re.compile(r"(?<![\\A-Za-z])(sqrt|pi)(?![A-Za-z])")
+_MATHRM_UNIT = re.compile(r"(?<=[\d}])\s*\\(?:mathrm|operatorname)\s*\{\s*([A-Za-z]+)\s*\}(?=\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$)")
 _TRIG_OR_PI = re.compile(r"\\(?:pi|sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 
 
@@ -147,7 +149,13 @@ def normalize(answer: str) -> str:
         if "vert" in s:
             s = s.replace("\\lvert", "|").replace("\\rvert", "|").replace("\\vert", "|")
     s = s.replace("$", "")
+    if ("sqrt" in s or "pi" in s) and _PLAIN_FUNCS.search(s):
+        s = _PLAIN_FUNCS.sub(r"\\\1 ", s)  # plain-text sqrt(2), 2pi
+        latex = True
     if latex:
+        if "rm" in s:  # 5\mathrm{cm}: an upright unit after a number is a unit, as \text{cm} is
+            s = _MATHRM_UNIT.sub(lambda m: "\\text{ " + m.group(1) + "}" if m.group(1).lower() in UNIT_OF_NAME
+                                 or m.group(1).lower() in UNIT_WORDS else m.group(0), s)
         for _ in range(3):
             t = _WRAPPERS.sub(r"\1", s)
             if t == s:
