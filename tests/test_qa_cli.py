@@ -200,3 +200,38 @@ def test_check_writable_leaves_no_file(tmp_path, blocked):
     assert not (tmp_path / "sub" / "new.jsonl").exists()
     with pytest.raises(InputError, match="cannot write"):
         check_writable(blocked / "x.jsonl")
+
+
+# --- numeric options: nan and out-of-range values were accepted silently ---------------------------
+
+def test_eval_samples_n_boot_zero_is_a_usage_error(tmp_path):
+    s = jsonl(tmp_path / "s.jsonl", samples_rows())
+    res = run("eval", "--samples", s, "-m", "maj@3", "--n-boot", "0")  # was an IndexError traceback
+    assert res.exit_code == 2 and "Traceback" not in res.output and "--n-boot" in res.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--temperature", "-1"], "error: --temperature must be >= 0, got -1.0"),
+    (["--temperature", "nan"], "error: --temperature must be >= 0, got nan"),
+    (["--top-p", "2"], "error: --top-p must be > 0 and <= 1, got 2.0"),
+    (["--top-p", "0"], "error: --top-p must be > 0 and <= 1, got 0.0"),
+    (["--max-tokens", "0"], "error: --max-tokens must be >= 1, got 0"),
+])
+@pytest.mark.parametrize("command", ["eval", "sample"])
+def test_sampling_options_out_of_range(tmp_path, command, args, message):
+    CALLS.clear()
+    out = ["--out-dir", tmp_path / "run"] if command == "eval" else ["--out", tmp_path / "s.jsonl"]
+    res = run(command, "--backend", "callable", "--model", "tests.test_qa_cli:counting_gen", "--dataset", "arith",
+              "--limit", "2", "-n", "2", *out, *args)
+    clean_error(res, 2, message)
+    assert CALLS == []
+
+
+@pytest.mark.parametrize("value", ["-1", "nan"])
+def test_eval_run_price_must_be_non_negative(tmp_path, value):
+    """`--price-in nan` used to sample and score everything, then fail writing results.json."""
+    CALLS.clear()
+    res = run("eval", "--backend", "callable", "--model", "tests.test_qa_cli:counting_gen", "--dataset", "arith",
+              "--limit", "2", "-n", "2", "--out-dir", tmp_path / "run", "--price-in", value)
+    clean_error(res, 2, f"error: --price-in must be >= 0, got {float(value)}")
+    assert CALLS == []

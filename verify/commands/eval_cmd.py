@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import typer
 
+from verify.commands import check_range
 from verify.errors import InputError, VerifyError
 
 
@@ -39,8 +40,8 @@ def command(
     per_problem: Optional[Path] = typer.Option(None, "--per-problem",
                                                help="JSONL: one line per problem and method (value, votes, classes)."),
     seed: int = typer.Option(0, "--seed", help="Seed for bootstrap, Monte-Carlo and random ties."),
-    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
-    mc_trials: int = typer.Option(2000, "--mc-trials", help="Monte-Carlo subsets where exact is infeasible."),
+    n_boot: int = typer.Option(2000, "--n-boot", min=1, help="Bootstrap resamples for the 95% CI."),
+    mc_trials: int = typer.Option(2000, "--mc-trials", min=1, help="Monte-Carlo subsets where exact is infeasible."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d",
                                           help="Run mode: benchmark (arith, gsm8k, math500, aime24, aime25, "
                                                "amc23); default: the project's arithmetic set."),
@@ -69,6 +70,11 @@ def command(
 ) -> None:
     """Evaluate aggregation methods: on a samples file (--samples), or end to end."""
     if samples is None:
+        check_range("--temperature", temperature, low=0)
+        check_range("--top-p", top_p, low=0, high=1, low_open=True)
+        check_range("--max-tokens", max_tokens, low=1)
+        for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
+            check_range(name, price, low=0)
         from verify.commands.eval_run import run_mode
         run_mode(dict(methods=method, dataset=dataset, data_file=None if data_file is None else str(data_file),
                       model=model, backend=backend, prm=prm, n=n, out_dir=str(out_dir), limit=limit,

@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import typer
 
+from verify.commands import check_range
 from verify.errors import VerifyError
 
 
@@ -40,6 +41,10 @@ def command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress line"),
 ) -> None:
     """Sample N reasoning traces per problem into OUT (one trace per line, resumable)."""
+    check_range("--temperature", temperature, low=0)
+    check_range("--top-p", top_p, low=0, high=1, low_open=True)
+    check_range("--max-tokens", max_tokens, low=1)
+    check_range("--confidence", confidence, low=0, high=1, low_open=True)
     from evals.benchmarks import load_problems
     from evals.prompts import build_prompt, family_for_model
     from verify.sampling.adaptive import AdaptiveRule
