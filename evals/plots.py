@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from verify.errors import InputError
+from verify.io import cannot_write
 
 
 def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str = "") -> str:
@@ -57,7 +57,7 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
     try:
         fig.savefig(out_path)
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(out_path)) from None
+        raise cannot_write(out_path, exc) from None
     finally:
         plt.close(fig)
     return str(out_path)

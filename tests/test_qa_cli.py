@@ -235,3 +235,21 @@ def test_eval_run_price_must_be_non_negative(tmp_path, value):
               "--limit", "2", "-n", "2", "--out-dir", tmp_path / "run", "--price-in", value)
     clean_error(res, 2, f"error: --price-in must be >= 0, got {float(value)}")
     assert CALLS == []
+
+
+# --- verify convert ----------------------------------------------------------------------------
+
+def test_convert_to_a_directory_even_with_force(tmp_path):
+    """`--out DIR --force` was an IsADirectoryError traceback (os.replace onto a folder)."""
+    s = jsonl(tmp_path / "s.jsonl", samples_rows())
+    (tmp_path / "outdir").mkdir()
+    for extra in ([], ["--force"]):
+        clean_error(run("convert", s, "--format", "verify", "--out", tmp_path / "outdir", *extra), 2,
+                    f"error: {tmp_path / 'outdir'}: is a directory, not a file")
+
+
+def test_convert_names_the_users_path_and_the_parent_that_is_a_file(tmp_path, blocked):
+    """The error named our temp file (`x.jsonl.part`) and said only 'File exists'."""
+    s = jsonl(tmp_path / "s.jsonl", samples_rows())
+    clean_error(run("convert", s, "--format", "verify", "--out", blocked / "x.jsonl"), 2,
+                f"error: {blocked / 'x.jsonl'}: cannot write ({blocked} is a file, not a folder)\n")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from verify.errors import InputError
-from verify.io import get_field, iter_jsonl, read_traces, write_traces
+from verify.io import cannot_write, get_field, iter_jsonl, read_traces, write_traces
 from verify.types import Trace
 
 
@@ -204,12 +204,19 @@ def load_samples(path: str | os.PathLike, fmt: str = "verify") -> list[Trace]:
 def convert(in_path: str | os.PathLike, fmt: str, out_path: str | os.PathLike, *, force: bool = False) -> int:
     """Convert a samples file to the `verify` format; returns the number of traces written."""
     out = Path(out_path)
+    if out.is_dir():
+        raise InputError("is a directory, not a file", path=str(out))
     if out.exists() and not force:
         raise InputError("output exists (pass force=True / --force to replace it)", path=str(out))
     traces = load_samples(in_path, fmt)
     tmp = out.with_name(out.name + ".part")
-    if tmp.exists():
-        tmp.unlink()
-    write_traces(tmp, traces)
-    os.replace(tmp, out)
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        write_traces(tmp, traces)
+        os.replace(tmp, out)
+    except (InputError, OSError) as exc:  # name the path the user gave, not our temp file
+        if isinstance(exc, InputError):
+            raise InputError(exc.message, path=str(out)) from None
+        raise cannot_write(out, exc) from None
     return len(traces)

@@ -100,6 +100,16 @@ def repair_tail(path: str | os.PathLike) -> int:
         raise InputError(f"cannot open for writing ({exc.strerror or exc})", path=str(path)) from None
 
 
+def cannot_write(path: str | os.PathLike, exc: OSError) -> InputError:
+    """The error for an output that could not be written, naming a parent that is a file."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return InputError(f"cannot write ({parent} is a file, not a folder)", path=str(path))
+            break
+    return InputError(f"cannot write ({exc.strerror or exc})", path=str(path))
+
+
 def check_writable(path: str | os.PathLike) -> None:
     """Fail early, before any expensive work, if `path` cannot be appended to.
 
@@ -121,7 +131,7 @@ def check_writable(path: str | os.PathLike) -> None:
         if not existed:
             path.unlink()
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
+        raise cannot_write(path, exc) from None
 
 
 def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: bool = True) -> int:
@@ -138,7 +148,7 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
+        raise cannot_write(path, exc) from None
     try:
         view = memoryview(buf)
         while view:  # os.write may be partial on some filesystems; keep going
@@ -167,7 +177,7 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
             tmp.unlink(missing_ok=True)  # no stray half-written temp file
         except OSError:
             pass
-        raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
+        raise cannot_write(path, exc) from None
 
 
 def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> list[Trace]:

@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from verify.errors import InputError
+from verify.io import cannot_write
 
 app = typer.Typer(help="Analytic models of majority voting: binomial, plurality, heterogeneity.",
                   no_args_is_help=True)
@@ -65,7 +66,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
         path.unlink(missing_ok=True)
         append_jsonl(path, rows)
     except OSError as exc:
-        _fail(InputError(f"cannot write ({exc.strerror or exc})", path=str(path)))
+        _fail(cannot_write(path, exc))
     except InputError as exc:
         _fail(exc)
 
@@ -75,7 +76,7 @@ def _save_plot(draw, out: Path, *args) -> str:
     try:
         return draw(*args)
     except OSError as exc:
-        _fail(InputError(f"cannot write ({exc.strerror or exc})", path=str(out)))
+        _fail(cannot_write(out, exc))
 
 
 @app.command("binomial")

@@ -86,7 +86,7 @@ def command(
     from evals.evaluate import evaluate_samples
     from evals.table import notes_lines, results_table
     from verify.importers import load_samples
-    from verify.io import append_jsonl, write_json_atomic
+    from verify.io import append_jsonl, cannot_write, write_json_atomic
 
     def write_jsonl_fresh(path: Path, rows: list) -> None:
         if path.is_dir():
@@ -95,7 +95,7 @@ def command(
         try:
             tmp.unlink(missing_ok=True)
         except OSError as exc:
-            raise InputError(f"cannot write ({exc.strerror or exc})", path=str(path)) from None
+            raise cannot_write(path, exc) from None
         append_jsonl(tmp, rows)
         tmp.replace(path)
 
