@@ -135,6 +135,33 @@ LAST_NUMBER_FALLBACK = [
 ]
 
 
+FINAL_SENTENCE_MATH = [
+    # no box and no "answer is": the last number was a fragment of the final formula
+    ("Therefore, $\\theta = -\\frac{\\pi}{6}$.", "-\\frac{\\pi}{6}"),
+    ("So the distance is $2\\sqrt{5}$.", "2\\sqrt{5}"),
+    ("So $p(x) = x^3 + 3x - 6$.", "x^3 + 3x - 6"),
+    ("Therefore, the area of the ellipse is \\(\\frac{8\\pi}{5}\\) square units.", "\\frac{8\\pi}{5}"),
+    ("The solutions are $x = 3$, $x = 5$, and $x = 7$.", "3, 5, 7"),
+    # \$ inside math closed the span early: "The answer is $\$32,348$." gave a lone backslash
+    ("The answer is $\\$32,348$.", "\\$32,348"),
+    # prose that names things, or a number after the formula: the last number stays the answer
+    ("the degree of the polynomial \\((ax^6+b)(x^5+f)\\) is 15.", "15"),
+    ("the largest $n$ such that $942!$ is divisible by $15^n$ is **278**.", "278"),
+    ("a total of \\(2 + 1 = 3\\) possible values for \\(n\\).", "3"),
+    ("it holds for all positive integers \\(m > 4\\), as required.", "4"),
+    ("So the price will be $41.472+$8.2944 = $<<41.472+8.", "8"),  # GSM8K dollars, cut off
+    ("He paid $5 and got $3 back.", "3"),
+    ("She makes $18 every day.", "18"),  # four words of prose are not a bare answer
+]
+
+
+@pytest.mark.parametrize("text,answer", FINAL_SENTENCE_MATH)
+def test_final_sentence_math(text, answer):
+    from verify.extract import extract_answer
+
+    assert extract_answer(text) == answer
+
+
 @pytest.mark.parametrize("text,answer", LAST_NUMBER_FALLBACK)
 def test_last_number_fallback_reads_a_latex_fraction_whole(text, answer):
     from verify.extract import extract_answer

@@ -10,7 +10,8 @@ in this priority order, and returning the first that matches:
 5. a multiple-choice letter: "option (B)", "choice C", or a response that ends with ``(B)``;
 6. the whole text, when it is short and reads as a bare answer (``9``, ``$9$``, ``10 square
    units``, ``x = 1, y = 2``) rather than prose (no prose words such as "the", "so", "is");
-7. the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``, ``-\\frac{24}{25}``), unless
+7. the value of the last sentence's inline math (``Therefore, $x = -\\frac{\\pi}{6}$.`` gives
+   ``-\\frac{\\pi}{6}``), else the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``, ``-\\frac{24}{25}``), unless
    ``fallback_last_number=False``.
 
 The result is cleaned: surrounding ``$``, ``\\(..\\)``, ``\\[..\\]``, markdown ``**`` and a
@@ -37,14 +38,15 @@ _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-
 _LAST_NUMBER = re.compile(  # a LaTeX fraction of numbers is one number, not its denominator
     r"-?(?:\d+\s*)?\\[dt]?frac\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)|"
     + _NUMBER.pattern, re.A)
-_INLINE_MATH = re.compile(r"\$\$?([^$]+)\$\$?")
+_INLINE_MATH = re.compile(r"(?<!\\)\$\$?((?:\\.|[^$\\])+)\$\$?")  # \$ inside the math is a dollar sign
 _PAREN_MATH = re.compile(r"\\\((.+?)\\\)")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
 _SENTENCE_END = re.compile(r"(?<![\d\\])\.(?:\s|$)|\.\s+(?=[A-Z])")
 _PROSE = frozenset(
     "the is are was were so thus therefore hence we get answer final then which that this of "
     "to for since because find value let be have has it can must will there with "
-    "from by as our us you equals gives given total number result".split()
+    "from by as our us you equals gives given total number result i he she they his her their "
+    "makes made needs costs spends pays earns gets got buys bought sold sells had every".split()
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _TEXT_CMD = re.compile(r"\\[A-Za-z]+")
@@ -134,6 +136,50 @@ def _is_bare(text: str) -> bool:
     return len(words) <= 4
 
 
+_MATH_WORD = re.compile(r"[A-Za-z]{3,}")
+_NOT_A_VALUE = re.compile(r"[<>]|\\(?:le|ge|leq|geq|lt|gt|ne|neq|to|ldots|cdots|dots|approx|sim)(?![A-Za-z])")
+_CALL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?\s*\([^()]*\)")
+_VALUE = re.compile(r"\d|\\(?:infty|pi|emptyset|varnothing)")
+# inline math whose closing $ is not followed by a digit or letter ("$41.472+$8.29" is money)
+_FINAL_MATH = re.compile(r"(?<![\\$\w])\$((?:\\.|[^$\\])+)\$(?![\w$])")
+
+
+def _math_value(span: str) -> str | None:
+    """``\\theta = -\\frac{\\pi}{6}`` -> ``-\\frac{\\pi}{6}``; None for prose caught between two dollar signs."""
+    if span != span.strip() and re.search(r"\s[A-Za-z]{2,}", span):  # "$5 and got $3": dollars, not math
+        return None
+    plain = _TEXT_CMD.sub(" ", re.sub(r"\\(?:text|mbox|mathrm|begin|end)\{[^{}]*\}", " ", span))
+    if _MATH_WORD.search(plain):
+        return None
+    value = span.rsplit("=", 1)[-1].strip() if "=" in span and "\\begin" not in span else span.strip()
+    if _NOT_A_VALUE.search(value) or _CALL.fullmatch(value):  # n \geq 5, p_n \to 1, 2, 5, \ldots, f(3)
+        return None
+    return value
+
+
+def _last_sentence_math(text: str) -> str | None:
+    """The math of the last sentence (``Therefore, $x = -\\frac{24}{25}$.``): the value of its last
+    inline formula that holds a number, or the values of ``$x = 3$, $x = 5$ and $x = 7$`` as the
+    list ``3, 5, 7``. None when a number follows that formula (``the degree of $p(x)$ is 15``)."""
+    tail = text.rstrip()[-MAX_CLAUSE:].rsplit("\n\n", 1)[-1]
+    parts = [p for p in _SENTENCE_END.split(tail) if p.strip()]
+    if not parts:
+        return None
+    sentence = parts[-1]
+    found = list(_FINAL_MATH.finditer(sentence)) or list(_PAREN_MATH.finditer(sentence))
+    found = [m for m in found if _VALUE.search(m.group(1))]  # $n$, $f(x)$, $M'$ name things
+    if not found or len(found) > 10 or re.search(r"\d", sentence[found[-1].end():]):
+        return None
+    spans = [m.group(1) for m in found]
+    values = [_math_value(sp) for sp in spans]
+    if any(v is None or not v or v[-1] in "+-*/=^_" for v in values):
+        return None
+    heads = {sp.rsplit("=", 1)[0].strip() for sp in spans if "=" in sp}
+    if len(spans) > 1 and len(heads) == 1 and all("=" in sp for sp in spans):
+        return ", ".join(values)
+    return values[-1]
+
+
 def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | None:
     """The final answer in `text`, or None when none is found (see module docstring for the order).
 
@@ -173,6 +219,9 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | Non
     if stripped and _is_bare(stripped):
         return stripped
     if fallback_last_number:
+        math = _last_sentence_math(text)
+        if math is not None:
+            return clean_answer(math)
         nums = _LAST_NUMBER.findall(text)
         if nums:
             return nums[-1]
