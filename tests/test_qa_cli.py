@@ -253,3 +253,16 @@ def test_convert_names_the_users_path_and_the_parent_that_is_a_file(tmp_path, bl
     s = jsonl(tmp_path / "s.jsonl", samples_rows())
     clean_error(run("convert", s, "--format", "verify", "--out", blocked / "x.jsonl"), 2,
                 f"error: {blocked / 'x.jsonl'}: cannot write ({blocked} is a file, not a folder)\n")
+
+
+# --- verify analyze: nan printed a table of nan% with exit 0 --------------------------------------
+
+@pytest.mark.parametrize("args", [["binomial", "--p", "nan"], ["pays", "--p", "0.5,nan"], ["binomial", "--p", "inf"]])
+def test_analyze_p_must_be_finite(args):
+    res = run("analyze", *args)
+    assert res.exit_code == 2 and "nan%" not in res.output and "expected comma-separated numbers" in res.output
+
+
+def test_analyze_pays_min_gain_nan():
+    clean_error(run("analyze", "pays", "--n", "8", "--min-gain", "nan"), 2,
+                "error: --min-gain must be a finite number of points, got nan")

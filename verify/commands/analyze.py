@@ -25,9 +25,12 @@ TIE_HELP = "Tie policy: random (coin flip among tied) | strict (ties lose) | at-
 
 def _floats(text: str, name: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        vals = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=name) from None
+        vals = [math.nan]
+    if not all(math.isfinite(v) for v in vals):  # nan used to print a table of nan%
+        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=name)
+    return vals
 
 
 def _ints(text: str, name: str) -> list[int]:
@@ -256,6 +259,8 @@ def pays(
     spreads = [_spread(x) for x in wrong.split(",") if x.strip()]
     try:
         gains = {m: voting_gain(ps, n, wrong=m, concentration=concentration) for m in spreads}
+        if not math.isfinite(min_gain):
+            raise ValueError(f"--min-gain must be a finite number of points, got {min_gain}")
         ranges = {m: pays_range(n, min_gain / 100, wrong=m, concentration=concentration) for m in spreads}
     except ValueError as exc:
         _fail(exc)
