@@ -62,6 +62,9 @@ FIXED = [
     ("3 \\text{ hours}", "3 \\text{ minutes}", F),
     ("15\\mbox{ cm}^2", "15 square centimeters", T),  # same unit, other spelling
     ("864 \\mbox{ inches}^2", "864 square inches", T),
+    ("864 \\mbox{ inches}^2", "864 \\mbox{ inches}^3", F),
+    ("15\\mbox{ cm}^2", "15 cubic centimeters", F),
+    ("15\\mbox{ cm}^2", "15\\text{ cm}", T),  # a missing power is a sloppy unit, not a different one
     ("15\\mbox{ cm}^2", "15", T),  # a unit on one side only is still dropped (policy)
     ("5.4 \\text{ cents}", "5.4\\text{ apples}", T),  # unknown unit words: no judgement
     # an upright unit glued to the number (5\mathrm{cm}) was the product 5*c*m

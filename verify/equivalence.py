@@ -183,7 +183,8 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return Verdict(None, f"answer longer than {MAX_ANSWER_CHARS} characters", a, b, "size")
     na, nb = normalize(a), normalize(b)
-    if na != a and nb != b and (ua := unit_of(a)) and (ub := unit_of(b)) and ua != ub:
+    if na != a and nb != b and (ua := unit_of(a)) and (ub := unit_of(b)) and ua != ub and (
+            ua.split("^")[0] != ub.split("^")[0] or "^" in ua and "^" in ub):  # cm vs cm^2: sloppy, allowed
         return Verdict(False, f"different units: {ua} vs {ub}", a, b, "unit")
     if not na or not nb:
         return Verdict(None if not na else False, "empty answer after normalisation", a, b, "none")

@@ -37,7 +37,7 @@ _UNIT_NAMES = {  # canonical unit -> its spellings; units of one kind are never 
 }
 UNIT_OF_NAME = {w: k for k, v in _UNIT_NAMES.items() for w in v.split()}
 _UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox|mathrm)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z][A-Za-z ]*?))"
-                        r"\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*\.?\s*$")
+                        r"\s*(?:\^\s*\{?\s*([23])\s*\}?)?\s*\.?\s*$")
 FUNCTION_WORDS = frozenset(
     "sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan ln log exp sqrt pi and or inf "
     "infty max min gcd lcm det mod".split()
@@ -112,16 +112,20 @@ def _strip_units(s: str) -> str:
 def unit_of(answer: str) -> str | None:
     """The canonical unit written after a number (``10\\text{ cm}^2``, ``5 square inches``), or None.
 
-    Powers and "square"/"cubic" are ignored (``cm^2`` and ``square centimeters`` are both ``cm``).
+    A power written as ``^2``/``^3`` or "square"/"cubic" is kept (``cm^2``); the two spellings
+    are the same unit. No power at all gives the bare unit (``cm``).
 
     >>> unit_of("15\\mbox{ cm}^2"), unit_of("15 square centimeters"), unit_of("15"), unit_of("2x")
-    ('cm', 'cm', None, None)
+    ('cm^2', 'cm^2', None, None)
     """
     m = _UNIT_TAIL.search(answer[-200:])
     if not m or not _MATHY.search(answer[:len(answer) - len(answer[-200:]) + m.start()]):
         return None
-    words = [w for w in (m.group(1) or m.group(2) or "").lower().split() if w not in ("square", "sq", "cubic")]
-    return UNIT_OF_NAME.get(words[0]) if len(words) == 1 else None
+    words = (m.group(1) or m.group(2) or "").lower().split()
+    power = m.group(3) or ("2" if words[:1] in (["square"], ["sq"]) else "3" if words[:1] == ["cubic"] else "")
+    words = [w for w in words if w not in ("square", "sq", "cubic")]
+    unit = UNIT_OF_NAME.get(words[0]) if len(words) == 1 else None
+    return None if unit is None else unit + ("^" + power if power else "")
 
 
 def normalize(answer: str) -> str:
