@@ -179,9 +179,13 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
         if not problems:
             raise InputError("no problems with samples left to evaluate")
         n_min = min(gp.n for gp in problems)
+        done: set[str] = set()  # maj@8, majority@8 and maj@n (n = 8) are one method: report it once
         for spec in specs:
             _check_spec(spec, problems, n_min)
             k = n_min if spec.k is None else spec.k
+            if spec.with_k(k).spec in done:
+                continue
+            done.add(spec.with_k(k).spec)
             ks = [k]
             if curves:
                 ks = sorted(set(_k_grid(n_min)) | {k}) if spec.name != "single" else [1]
@@ -196,8 +200,10 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
                 acc = float(vals[:, col].mean())
                 point = {"k": int(kk), "accuracy": acc, "ci_low": lo, "ci_high": hi,
                          "mc_se": float(math.sqrt(var[:, col].sum()) / len(problems))}
-                if curves:
-                    report.curves.setdefault(f"{spec.name}|{group}", []).append(point)
+                curve = report.curves.setdefault(f"{spec.name}|{group}", []) if curves else None
+                if curve is not None and all(q["k"] != kk for q in curve):  # maj@4 and maj@8 share one curve
+                    curve.append(point)
+                    curve.sort(key=lambda q: q["k"])
                 if kk != k:
                     continue
                 rt = np.stack([p["random_ties"] for p in per])[:, col]

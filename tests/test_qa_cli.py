@@ -266,3 +266,18 @@ def test_analyze_p_must_be_finite(args):
 def test_analyze_pays_min_gain_nan():
     clean_error(run("analyze", "pays", "--n", "8", "--min-gain", "nan"), 2,
                 "error: --min-gain must be a finite number of points, got nan")
+
+
+# --- verify eval --samples: one method asked for twice, two ks of one family ------------------------
+
+def test_eval_samples_same_method_twice_is_reported_once_and_curves_have_each_k_once(tmp_path):
+    """`-m maj@3 -m majority@3 -m maj@n` printed three identical rows; `-m maj@2 -m maj@3 --json`
+    wrote the majority curve twice (k = 1, 2, 3, 1, 2, 3), so the plot drew a line back to k = 1."""
+    s = jsonl(tmp_path / "s.jsonl", samples_rows(n_problems=3, n=3))
+    res = run("eval", "--samples", s, "-m", "maj@2", "-m", "maj@3", "-m", "majority@3", "-m", "maj@n",
+              "--json", tmp_path / "r.json", "--plot", tmp_path / "r.png")
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [r["method"] for r in doc["results"]] == ["majority@2", "majority@3"]
+    assert [p["k"] for p in doc["curves"]["majority|equivalence"]] == [1, 2, 3]
+    assert [line.split()[0] for line in res.stdout.splitlines()[2:4]] == ["majority@2", "majority@3"]
