@@ -82,6 +82,15 @@ FIXED = [
     ("x^2", "x\u00b2", T),
     ("x^3", "x\u00b2", F),
     ("\\text{spin}", "spin", T),
+    # 1e-5 against a non-number went to the parser as 1*e - 5 (Euler's number)
+    ("10^{-5}", "1e-5", T),
+    ("10^{-5}", "1e-6", F),
+    ("2\\times 10^{3}", "2E3", T),
+    # a lone variable on the right (2x + 3 = y, 3 = x) was kept as an equation, unlike one on the left
+    ("y = 2x+3", "2x+3 = y", T),
+    ("y = 2x+3", "2x-3 = y", F),
+    ("3", "3 = x", T),
+    ("x + y = 5", "5 = x + y", T),
 ]
 
 CHECKED = [

@@ -24,6 +24,7 @@ expression means degrees (times pi/180), ``2\\frac{1}{2}`` and ``1 1/2`` are mix
 from __future__ import annotations
 
 import re
+from verify.evaluate import free_symbols
 from verify.latex_expr import _CLOSE, _OPEN, GREEK, ParseError, _matching, parse_expr, tokenize
 
 RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=",
@@ -208,7 +209,10 @@ def _relation(tokens: list[str]) -> tuple:
         return parse_expr(tokens)
     if all(o == "=" for o in ops):
         if len(parts) == 2 and not _is_simple_lhs(parts[0]):
-            return ("eq", parse_expr(parts[0]), parse_expr(parts[1]))
+            lhs, rhs = parse_expr(parts[0]), parse_expr(parts[1])
+            if rhs[0] == "sym" and rhs[1] not in free_symbols(lhs):
+                return lhs  # 2x + 3 = y, 3 = x: a lone variable on the right is dropped as on the left
+            return ("eq", lhs, rhs)
         return parse_expr(parts[-1])
     if len(parts) == 2:
         return ("rel", ops[0], parse_expr(parts[0]), parse_expr(parts[1]))

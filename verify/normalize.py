@@ -81,6 +81,7 @@ _INF = re.compile(r"\\inf(?![A-Za-z])")
 _CHOICE_WITH_VALUE = re.compile(r"^\(([A-E])\)\s*(?=[^\s^_(*/+\-=,])")
 _PLAIN_FUNCS = re.compile(r"(?<![\\A-Za-z])(sqrt|pi)(?![A-Za-z])")
 _MATHRM_UNIT = re.compile(r"(?<=[\d}])\s*\\(?:mathrm|operatorname)\s*\{\s*([A-Za-z]+)\s*\}(?=\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$)")
+_SCI = re.compile(r"(-?\d+(?:\.\d+)?)[eE]([-+]?\d{1,4})")
 _TRIG_OR_PI = re.compile(r"\\(?:pi|sin|cos|tan|cot|sec|csc)(?![A-Za-z])")
 
 
@@ -204,6 +205,8 @@ def normalize(answer: str) -> str:
     m = _LONE_LETTER_PARENS.match(s) or _CHOICE_WITH_VALUE.match(s)
     if m:  # (B), or a choice letter with its value, (C) 12: the letter
         s = m.group(1)
+    if ("e" in s or "E" in s) and (m := _SCI.fullmatch(s)):  # 1e-5: not Euler's number times 1, minus 5
+        s = f"{m.group(1)}\\times10^{{{m.group(2)}}}"
     if " " in s and _SPACED_THOUSANDS.fullmatch(s):  # 10\,080 / 10 080: digits grouped by threes
         s = s.replace(" ", "")
     return s
