@@ -158,7 +158,14 @@ def score_stage(cfg: RunConfig, problems: list[Problem], samples: Path, out: Pat
     from prm.scorers import load_scorer
 
     questions = {p.id: p.question for p in problems}
-    scorer = load_scorer(cfg.prm if cfg.prm is not None else DEFAULT_PRM, device=cfg.device or "cpu")
+    spec = cfg.prm if cfg.prm is not None else DEFAULT_PRM
+    name = spec if isinstance(spec, str) else f"python:{getattr(spec, '__qualname__', type(spec).__name__)}"
+    stamp = out.with_name(out.name + ".prm")  # which PRM wrote scored.jsonl: never mix two
+    if out.exists() and stamp.exists() and stamp.read_text().strip() != name:
+        raise InputError(f"was scored by PRM {stamp.read_text().strip()!r}, not {name!r}; use another "
+                         "--out-dir (or delete scored.jsonl to rescore)", path=str(out), field="prm")
+    stamp.write_text(name + "\n")
+    scorer = load_scorer(spec, device=cfg.device or "cpu")
     stats = score_samples(samples, out, scorer, questions=questions, batch_size=cfg.batch_size,
                           progress=cfg.progress)
     stats["prm"] = getattr(scorer, "name", "") or str(cfg.prm or DEFAULT_PRM)

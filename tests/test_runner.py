@@ -155,3 +155,11 @@ def test_cli_with_replay_generator_and_data_file(tmp_path):
     assert lines[head + 2].split()[:2] == ["single", "0.438"]
     assert lines[head + 3].split()[:2] == ["prm-best-of-4", "0.750"]
     assert lines[head + 4].split()[:2] == ["majority@4", "0.375"]
+
+
+def test_a_run_folder_never_mixes_two_prms(tmp_path):
+    from verify.errors import InputError
+    _run(tmp_path)
+    assert (tmp_path / "run" / "scored.jsonl.prm").read_text() == "arith\n"
+    with pytest.raises(InputError, match="was scored by PRM 'arith'"):
+        _run(tmp_path, prm="python:os.path:join")
