@@ -91,6 +91,13 @@ FIXED = [
     ("y = 2x+3", "2x-3 = y", F),
     ("3", "3 = x", T),
     ("x + y = 5", "5 = x + y", T),
+    # a scalar factored out of a vector (\frac{1}{49}\begin{pmatrix}...) was a parse error (undecided)
+    ("\\begin{pmatrix} 16/49 \\\\ 48/49 \\\\ 24/49 \\end{pmatrix}",
+     "\\frac{1}{49}\\begin{pmatrix} 16 \\\\ 48 \\\\ 24 \\end{pmatrix}", T),
+    ("\\begin{pmatrix} 16/49 \\\\ 48/49 \\\\ 24/49 \\end{pmatrix}",
+     "\\frac{1}{49}\\begin{pmatrix} 16 \\\\ 24 \\\\ 48 \\end{pmatrix}", F),
+    ("\\begin{pmatrix} 2 \\\\ 4 \\end{pmatrix}", "2 \\cdot \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", T),
+    ("\\begin{pmatrix} 2 \\\\ 4 \\end{pmatrix}", "-2\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", F),
 ]
 
 CHECKED = [

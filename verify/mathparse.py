@@ -31,6 +31,8 @@ RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant":
         "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=",
         "\\lt": "<", "\\gt": ">", "<=": "<=", ">=": ">="}
 _ENV = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
+_SCALED_ENV = re.compile(r"^([^\\]*?|\\frac\{[^{}]*\}\{[^{}]*\}|\\frac\d\d)\s*(?:\\cdot|\\times)?\s*"
+                         r"\\begin\{([A-Za-z]+)\}(.*)\\end\{\2\}$", re.S)
 _EMPTY = ("\\emptyset", "\\varnothing", "{}")
 _MATRIX_ENVS = ("matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "smallmatrix", "array", "cases",
                 "aligned", "align", "align*")
@@ -106,6 +108,11 @@ def _structure(tokens: list[str], depth: int) -> tuple:
     m = _ENV.match(joined)
     if m:
         return _matrix(m.group(1), m.group(2), depth)
+    m = _SCALED_ENV.match(joined)
+    if m and m.group(2) in ("matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix"):  # \frac{1}{49}\begin{pmatrix} 16 \\ 48 \end{pmatrix}
+        scalar = parse_expr(_strip_spaces(tokenize(m.group(1))))
+        matrix = _matrix(m.group(2), m.group(3), depth)
+        return ("matrix", [[("mul", [scalar, c]) for c in row] for row in matrix[1]])
     parts = split_top(tokens, {"\\cup"})
     if len(parts) > 1:
         return ("union", [_structure(p, depth + 1) for p in parts])

@@ -116,7 +116,7 @@ def unit_of(answer: str) -> str | None:
     A power written as ``^2``/``^3`` or "square"/"cubic" is kept (``cm^2``); the two spellings
     are the same unit. No power at all gives the bare unit (``cm``).
 
-    >>> unit_of("15\\mbox{ cm}^2"), unit_of("15 square centimeters"), unit_of("15"), unit_of("2x")
+    >>> unit_of("15\\\\mbox{ cm}^2"), unit_of("15 square centimeters"), unit_of("15"), unit_of("2x")
     ('cm^2', 'cm^2', None, None)
     """
     m = _UNIT_TAIL.search(answer[-200:])
