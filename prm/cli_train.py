@@ -56,6 +56,14 @@ def train_command(
     if head is not None and head not in HEADS:
         typer.echo(f"error: --head must be token-cls or lm, not {head!r}", err=True)
         raise typer.Exit(2)
+    # cheap checks before a model is loaded (a missing --base-model path went to the network)
+    problem = ("file not found" if not data.exists() else "is a directory, not a file" if data.is_dir() else None)
+    if problem:
+        typer.echo(f"error: {data}: {problem}", err=True)
+        raise typer.Exit(1)
+    if base_model.startswith(("/", "./", "../", "~")) and not Path(base_model).expanduser().is_dir():
+        typer.echo(f"error: {base_model}: --base-model is not a model directory", err=True)
+        raise typer.Exit(1)
     from prm.train import TrainConfig, train
 
     cfg = TrainConfig(data=str(data), format=format, base_model=base_model, out_dir=str(out),
@@ -69,6 +77,9 @@ def train_command(
     try:
         result = train(cfg)
     except (VerifyError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
+    except OSError as exc:  # transformers: a model id that cannot be loaded offline; a full disk
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1)
     typer.echo(f"saved PRM to {result.out_dir}: {result.steps} optimizer steps, "

@@ -281,3 +281,18 @@ def test_eval_samples_same_method_twice_is_reported_once_and_curves_have_each_k_
     assert [r["method"] for r in doc["results"]] == ["majority@2", "majority@3"]
     assert [p["k"] for p in doc["curves"]["majority|equivalence"]] == [1, 2, 3]
     assert [line.split()[0] for line in res.stdout.splitlines()[2:4]] == ["majority@2", "majority@3"]
+
+
+# --- verify prm train: checked before a model is loaded ------------------------------------------
+
+def test_prm_train_bad_data_or_base_model_path_fails_before_loading(tmp_path):
+    """A directory as --data and a missing --base-model path used to load (or fetch) the model first
+    and end in a transformers traceback."""
+    data = jsonl(tmp_path / "d.jsonl", [{"question": "q", "steps": ["1 + 1 = 2"], "labels": [1]}])
+    base = ["--format", "plain", "--out", tmp_path / "prm"]
+    clean_error(run("prm", "train", "--data", tmp_path, "--base-model", "x", *base), 1,
+                f"error: {tmp_path}: is a directory, not a file")
+    clean_error(run("prm", "train", "--data", tmp_path / "no.jsonl", "--base-model", "x", *base), 1,
+                f"error: {tmp_path / 'no.jsonl'}: file not found")
+    clean_error(run("prm", "train", "--data", data, "--base-model", tmp_path / "nomodel", *base), 1,
+                f"error: {tmp_path / 'nomodel'}: --base-model is not a model directory")
