@@ -51,6 +51,16 @@ FIXED = [
     ("\\text{(C)}", "\\textbf{(C)}\\ 12", T),
     ("\\text{(A)}", "(A) 5", T),
     ("\\text{(A)}", "(B) 5", F),
+    ("12", "\\text{(C) } 12", T),  # against a plain value, the value after the letter counts
+    ("5", "(C) 5", T),
+    ("5", "(C) 6", F),
+    ("\\text{ellipse}", "\\text{(D) ellipse}", T),
+    ("C", "(C)", T),
+    # semicolon-separated answers were a parse error; a number and unit inside one \text{} a product
+    ("3, 5", "3; 5", T),
+    ("3, 5", "3; 6", F),
+    ("2", "\\text{2 cm}", T),
+    ("2", "\\text{3 cm}", F),
     # \inf, a common misspelling of \infty, was an unknown command (undecided)
     ("(-\\infty, 0]", "(-\\inf, 0]", T),
     ("(2,\\infty)", "(2, \\inf)", T),

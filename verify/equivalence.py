@@ -27,7 +27,7 @@ import re
 import time
 
 from verify.extract import extract_answer
-from verify.normalize import FUNCTION_WORDS, normalize, unit_of
+from verify.normalize import FUNCTION_WORDS, choice_value, normalize, unit_of
 from verify.numeric import numbers_equal, parse_number, parse_time
 from verify.types import Verdict
 
@@ -188,6 +188,12 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
         return Verdict(False, f"different units: {ua} vs {ub}", a, b, "unit")
     if not na or not nb:
         return Verdict(None if not na else False, "empty answer after normalisation", a, b, "none")
+    letter_a, letter_b = len(na) == 1 and na.isalpha(), len(nb) == 1 and nb.isalpha()
+    if letter_a != letter_b:  # 12 vs (C) 12: compare the value when the other side is not a letter
+        if letter_b and (v := choice_value(b)):
+            nb = v
+        elif letter_a and (v := choice_value(a)):
+            na = v
     fast = fast_compare(na, nb)
     if fast is not None:
         return Verdict(fast[0], fast[1], a, b, fast[2])

@@ -78,6 +78,8 @@ _SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
 _TEXT_I = re.compile(r"\\(?:text|mbox|textnormal)\s*\{i\}")
 _ITEM_DEGREES = re.compile(r"\^\\circ\s*(?=,|$)")
 _INF = re.compile(r"\\inf(?![A-Za-z])")
+_TEXT_NUMBER_UNIT = re.compile(r"\\(?:text|mbox)\s*\{\s*(-?[\d.,]+)\s+([A-Za-z][A-Za-z ]*?)\s*\}")
+_RAW_CHOICE = re.compile(r"\s*(\\(?:text|textbf|mathrm|mathbf)\s*\{\s*)?\(([A-E])\)\s*(\})?")
 _CHOICE_WITH_VALUE = re.compile(r"^\(([A-E])\)\s*(?=[^\s^_(*/+\-=,])")
 _PLAIN_FUNCS = re.compile(r"(?<![\\A-Za-z])(sqrt|pi)(?![A-Za-z])")
 _MATHRM_UNIT = re.compile(r"(?<=[\d}])\s*\\(?:mathrm|operatorname)\s*\{\s*([A-Za-z]+)\s*\}(?=\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$)")
@@ -129,6 +131,23 @@ def unit_of(answer: str) -> str | None:
     return None if unit is None else unit + ("^" + power if power else "")
 
 
+def choice_value(answer: str) -> str | None:
+    """The value after a choice letter (``(C) 12`` -> ``12``), normalised; None without one.
+
+    >>> choice_value("\\\\textbf{(C)}\\\\ 12"), choice_value("(C)"), choice_value("12")
+    ('12', None, None)
+    """
+    m = _RAW_CHOICE.match(answer)
+    if not m:
+        return None
+    rest = answer[m.end():].strip()
+    if m.group(1) and not m.group(3):
+        if not rest.endswith("}"):
+            return None
+        rest = rest[:-1]
+    return normalize(rest) or None
+
+
 def normalize(answer: str) -> str:
     """A canonical spelling of an extracted answer (meaning-preserving, see module docstring).
 
@@ -167,8 +186,12 @@ def normalize(answer: str) -> str:
                 break
             s = t
         s = _THOUSANDS_TEX.sub(",", s)
+        if s.startswith(("\\text", "\\mbox")) and (m := _TEXT_NUMBER_UNIT.fullmatch(s)):
+            s = m.group(1) + " " + m.group(2)  # \text{2 cm}: a number and its unit
         s = _SPACING.sub(" ", s)
         s = _TEXT_AND.sub(",", s)
+    if ";" in s:  # 3; 5 separates answers as 3, 5 does (\; spacing is already gone)
+        s = s.replace(";", ",")
     if " " in s or "," in s:
         s = _COMMA_AND.sub(",", s)
         s = _SPACE_AND.sub(",", s)
@@ -203,7 +226,7 @@ def normalize(answer: str) -> str:
     if "_{" in s:
         s = _SUBSCRIPT.sub(r"_\1", s)
     m = _LONE_LETTER_PARENS.match(s) or _CHOICE_WITH_VALUE.match(s)
-    if m:  # (B), or a choice letter with its value, (C) 12: the letter
+    if m:  # (B), or a choice letter with its value, (C) 12: the letter (choice_value gives the 12)
         s = m.group(1)
     if ("e" in s or "E" in s) and (m := _SCI.fullmatch(s)):  # 1e-5: not Euler's number times 1, minus 5
         s = f"{m.group(1)}\\times10^{{{m.group(2)}}}"
