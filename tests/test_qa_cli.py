@@ -79,6 +79,11 @@ def test_eval_samples_directory(tmp_path):
     ("sample_index", -1, "s.jsonl:2: field 'sample_index': must be >= 0, got -1"),
     ("num_tokens", -5, "s.jsonl:2: field 'num_tokens': must be >= 0, got -5"),
     ("sample_index", 0, "s.jsonl:2: field 'sample_index': problem 'p0' sample 0 already appears on line 1"),
+    ("steps", "abc", "s.jsonl:2: field 'steps': expected list, got str ('abc')"),  # was split into 'a', 'b', 'c'
+    ("steps", ["a", 1], "s.jsonl:2: field 'steps': expected a list of strings"),
+    ("meta", 5, "s.jsonl:2: field 'meta': expected dict, got int (5)"),  # was a TypeError traceback
+    ("sampling", [], "s.jsonl:2: field 'sampling': expected dict, got list ([])"),
+    ("prompt_tokens", -1, "s.jsonl:2: field 'prompt_tokens': must be >= 0, got -1"),
 ])
 def test_eval_samples_bad_sample_fields_name_file_line_field(tmp_path, field, value, message):
     rows = samples_rows()

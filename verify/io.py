@@ -199,7 +199,12 @@ def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> li
         get_field(obj, "answer", (str, int, float), path=p, line=line, required=False)
         get_field(obj, "gold", (str, int, float), path=p, line=line, required=False)
         get_field(obj, "score", float, path=p, line=line, required=False)
-        for name in ("sample_index", "num_tokens"):
+        for name in ("meta", "sampling"):
+            get_field(obj, name, dict, path=p, line=line, required=False)
+        steps = get_field(obj, "steps", list, path=p, line=line, required=False)
+        if steps is not None and not all(isinstance(x, str) for x in steps):
+            raise InputError("expected a list of strings", path=p, line=line, field="steps")
+        for name in ("sample_index", "num_tokens", "prompt_tokens"):
             if get_field(obj, name, int, path=p, line=line, required=False, default=0) < 0:
                 raise InputError(f"must be >= 0, got {obj[name]}", path=p, line=line, field=name)
         get_field(obj, "finish_reason", str, path=p, line=line, required=False)
