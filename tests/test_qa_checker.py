@@ -61,6 +61,12 @@ FIXED = [
     ("3, 5", "3; 6", F),
     ("2", "\\text{2 cm}", T),
     ("2", "\\text{3 cm}", F),
+    # a base numeral (MATH-500 golds 52_8, 2516_8) against an expression was a parse error (undecided)
+    ("52_8", "\\frac{1}{2}", F),
+    ("2516_8", "(2, 4)", F),
+    ("\\frac{1}{2}", "4210_{5}", F),
+    ("52_8", "52", T),
+    ("4210_{5}", "4210_5", T),
     # \inf, a common misspelling of \infty, was an unknown command (undecided)
     ("(-\\infty, 0]", "(-\\inf, 0]", T),
     ("(2,\\infty)", "(2, \\inf)", T),

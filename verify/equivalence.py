@@ -117,6 +117,8 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
         if da is not None and db is not None:
             eq = da.lstrip("0") == db.lstrip("0") and (ba is None or bb is None or ba[1] == bb[1])
             return eq, "digits in base " + str((ba or bb)[1]) + (" match" if eq else " differ"), "base"
+        if "_" not in (b if ba else a):  # 52_8 against an expression, fraction or list: no numeral
+            return False, f"a base-{(ba or bb)[1]} numeral against something that is not one", "base"
     la, lb = _numeric_items(a), _numeric_items(b)
     if la is not None and lb is not None:
         eq = _multiset_equal(la, lb)
