@@ -20,7 +20,6 @@ threshold *on the same data*: it is an optimistic upper figure and is labelled a
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -29,6 +28,7 @@ import numpy as np
 
 from prm.formats import iter_processbench
 from verify.io import append_jsonl
+from verify.progress import progress_line
 
 Z95 = 1.959963984540054
 
@@ -135,7 +135,7 @@ def processbench_metrics(labels: Sequence[int], step_scores: Sequence[Sequence[f
     bc = rng.binomial(nc, a_cor, n_boot) / nc if nc else np.full(n_boot, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         bf = np.where(be + bc > 0, 2 * be * bc / (be + bc), 0.0)
-    f1_ci = _percentile_ci(bf)
+    f1_ci = _percentile_ci(bf) if ne and nc else (math.nan, math.nan)  # F1 undefined without both groups
 
     per = [step_targets(y, s) for y, s in zip(labels, step_scores)]
     flat_s = [x for s, _ in per for x in s]
@@ -217,9 +217,8 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0
         if records is not None:
             append_jsonl(records, out, fsync=False)
         if progress:
-            print(f"\rscored {start + len(chunk)}/{len(rows)} samples", end="", file=sys.stderr, flush=True)
-    if progress and rows:
-        print(file=sys.stderr)
+            progress_line(f"scored {start + len(chunk)}/{len(rows)} samples", start + len(chunk), len(rows),
+                          prev=start)
     report = processbench_metrics(labels, all_scores, threshold, n_boot=n_boot, seed=seed)
     tuned = None
     if sweep:

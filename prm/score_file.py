@@ -10,13 +10,13 @@ a crash is cut first, and results are appended one batch at a time.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
 from verify.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
+from verify.progress import progress_line
 from verify.sampling.steps import DEFAULT_SEP, split_steps
 
 QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
@@ -95,14 +95,9 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
                    for t, (_, steps), s, n in zip(chunk, items, scores, tokens)]
         append_jsonl(out_path, records)
         stats["scored"] += len(records)
-        if progress and sys.stderr.isatty():  # a live counter; logs and pipes get one line at the end
-            print(f"\rscored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)",
-                  end="", file=sys.stderr, flush=True)
-    if progress and todo:
-        if not sys.stderr.isatty():
-            print(f"scored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)", end="",
-                  file=sys.stderr)
-        print(file=sys.stderr)
+        if progress:
+            progress_line(f"scored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)",
+                          stats["scored"], len(todo), prev=stats["scored"] - len(records))
     return stats
 
 

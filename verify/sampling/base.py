@@ -90,9 +90,12 @@ BACKENDS: dict[str, str] = {
 def resolve(spec: str) -> Any:
     """Import `"package.module:attr"` and return the attribute."""
     module, _, attr = spec.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split(".") if attr else ():
-        obj = getattr(obj, part)
+    try:
+        obj = importlib.import_module(module)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownSpecError(f"cannot import {spec!r}: {exc}") from None
     return obj
 
 

@@ -39,6 +39,9 @@ class CallableGenerator:
         out = []
         for prompt in prompts:
             got = self.fn(prompt, n, params=params) if self._takes_params else self.fn(prompt, n)
+            if isinstance(got, (str, bytes)) or not hasattr(got, "__iter__"):
+                raise InputError(f"the generator function returned {type(got).__name__}, expected a list of "
+                                 f"n={n} completions", field="generator")
             got = list(got)
             if len(got) != n:
                 raise InputError(f"the generator function returned {len(got)} completions, expected n={n}",
