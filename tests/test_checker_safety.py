@@ -174,8 +174,13 @@ def test_deadline_interrupts_big_structures():
     with pytest.raises(BudgetExceeded):
         structural_compare(a, b, budget=0.05)
     assert time.perf_counter() - t < 3.0
-    v = check(a, b, timeout=1.0)
-    assert v.equal is None and v.method == "timeout"
+    # Through check() the case moves to the worker with a 0.3 s limit. Whether the worker
+    # finishes in time depends on the machine, so either outcome may happen, but never a wrong
+    # verdict and never a wait past the limit (plus worker start-up).
+    t = time.perf_counter()
+    v = check(a, b, timeout=0.3)
+    assert time.perf_counter() - t < 3.0
+    assert v.equal is True or (v.equal is None and v.method == "timeout")
 
 
 def test_timed_out_worker_is_killed():
