@@ -216,3 +216,32 @@ def test_processbench_math_902_matches_its_label(shared_data):
             assert v.equal is d["final_answer_correct"] is True, v
             return
     pytest.fail("math-902 not found")
+
+
+@pytest.mark.parametrize("text", [
+    "(A)" + " " * 20000 + "1",       # _MC_END: \s*\.?\s* was quadratic (0.85 s here, minutes at 200 KB)
+    "A: 1" + " " * 20000 + "x",      # _A_LINE: [^\n]+?\s*\Z was quadratic
+    "A:" + " \t" * 10000 + "\n",
+])
+def test_extraction_is_linear_on_long_whitespace(text):
+    import time
+
+    from verify.extract import extract_answer
+
+    t = time.perf_counter()
+    extract_answer(text)
+    assert time.perf_counter() - t < 0.2
+
+
+@pytest.mark.parametrize("answer", [
+    "\\text{5 a" + " " * 2000 + "x",  # _TRAIL_WORDS was cubic: 6.5 s at 2,000 spaces, minutes at 9,000
+    "1 " + "a " * 4000 + "!",
+])
+def test_unit_stripping_is_fast_on_long_word_runs(answer):
+    import time
+
+    from verify.normalize import normalize
+
+    t = time.perf_counter()
+    normalize(answer)
+    assert time.perf_counter() - t < 0.2

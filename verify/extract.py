@@ -31,9 +31,9 @@ _BOX = re.compile(r"\\(?:boxed|fbox)\b")
 _ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
-_A_LINE = re.compile(r"(?m)^A:[ \t]*([^\n]+?)\s*\Z")  # "Training Verifiers" GSM8K: a last line "A: 18"
+_A_LINE = re.compile(r"(?m)^A:[ \t]*(\S(?:[^\n]*\S)?)\s*\Z")  # "Training Verifiers" GSM8K: a last line "A: 18"
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
-_MC_END = re.compile(r"\(([A-E])\)\s*\.?\s*$")
+_MC_END = re.compile(r"\(([A-E])\)\s*(?:\.\s*)?$")  # no two adjacent \s*: those were quadratic
 _NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
 _LAST_NUMBER = re.compile(  # a LaTeX fraction of numbers is one number, not its denominator
     r"-?(?:\d+\s*)?\\[dt]?frac\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)|"

@@ -36,7 +36,7 @@ _UNIT_NAMES = {  # canonical unit -> its spellings; units of one kind are never 
     "deg": "degree degrees deg", "rad": "radian radians rad",
 }
 UNIT_OF_NAME = {w: k for k, v in _UNIT_NAMES.items() for w in v.split()}
-_UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox|mathrm)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z][A-Za-z ]*?))"
+_UNIT_TAIL = re.compile(r"(?:\\(?:text|mbox|mathrm)\s*\{([^{}]*)\}|(?<=[\d}])\s+([A-Za-z]+(?: +[A-Za-z]+)*))"
                         r"\s*(?:\^\s*\{?\s*([23])\s*\}?)?\s*\.?\s*$")
 FUNCTION_WORDS = frozenset(
     "sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan ln log exp sqrt pi and or inf "
@@ -55,7 +55,9 @@ _UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdo
             "\u00a0": " ", "\u00b2": "^2", "\u00b3": "^3"}
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _TRAIL_UNIT_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|mbox)\s*\{[^{}]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
-_TRAIL_WORDS = re.compile(r"(?<=[\d}).\w])\s+([A-Za-z][A-Za-z ]*?)\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+# unambiguous word runs, searched only near the end: "1 a a a ... !" used to take cubic time
+_TRAIL_WORDS = re.compile(r"(?<=[\d}).\w])\s+([A-Za-z]+(?: +[A-Za-z]+)*)\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_TRAIL_WINDOW = 120
 _ATTACHED_UNIT = re.compile(r"(?<=\d)([A-Za-z]{3,})\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
 _IN_PREFIX = re.compile(r"^\s*[A-Za-z]\s*\\in\s*")
@@ -78,7 +80,7 @@ _SPACED_THOUSANDS = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
 _TEXT_I = re.compile(r"\\(?:text|mbox|textnormal)\s*\{i\}")
 _ITEM_DEGREES = re.compile(r"\^\\circ\s*(?=,|$)")
 _INF = re.compile(r"\\inf(?![A-Za-z])")
-_TEXT_NUMBER_UNIT = re.compile(r"\\(?:text|mbox)\s*\{\s*(-?[\d.,]+)\s+([A-Za-z][A-Za-z ]*?)\s*\}")
+_TEXT_NUMBER_UNIT = re.compile(r"\\(?:text|mbox)\s*\{\s*(-?[\d.,]+)\s+([A-Za-z]+(?: +[A-Za-z]+)*)\s*\}")
 _RAW_CHOICE = re.compile(r"\s*(\\(?:text|textbf|mathrm|mathbf)\s*\{\s*)?\(([A-E])\)\s*(\})?")
 _CHOICE_WITH_VALUE = re.compile(r"^\(([A-E])\)\s*(?=[^\s^_(*/+\-=,])")
 _PLAIN_FUNCS = re.compile(r"(?<![\\A-Za-z])(sqrt|pi)(?![A-Za-z])")
@@ -101,7 +103,7 @@ def _strip_units(s: str) -> str:
     t = _TRAIL_UNIT_TEXT.sub("", s)
     if t != s and t.strip():
         s = t
-    m = _TRAIL_WORDS.search(s)
+    m = _TRAIL_WORDS.search(s, max(0, len(s) - _TRAIL_WINDOW))
     if m and _MATHY.search(s[:m.start()]):
         words = m.group(1).split()
         if all(w.lower() in UNIT_WORDS or (len(w) >= 3 and w.lower() not in FUNCTION_WORDS) for w in words):
