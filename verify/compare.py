@@ -73,12 +73,7 @@ def scalars_equal(a: tuple, b: tuple) -> bool | None:
         sig = min(d[3] for d in da + db)
         rel = 0.5 * 10.0 ** (1 - sig)
     ok = 0
-    for k in range(POINTS if syms else 1):
-        env = {s: complex(_point(s, k)) for s in syms}
-        try:
-            va, vb = evaluate(a, env), evaluate(b, env)
-        except EvalError:
-            continue
+    for va, vb in _values(a, b, syms, evaluate, POINTS if syms else 1):
         ok += 1
         if not syms and approx and (a[0] == "num" or b[0] == "num"):
             dec, other = (a, vb) if a[0] == "num" and a in da else (b, va) if b in db else (None, None)
@@ -93,6 +88,17 @@ def scalars_equal(a: tuple, b: tuple) -> bool | None:
     return True
 
 
+def _values(a: tuple, b: tuple, syms: list[str], ev, points: int):
+    """Both sides evaluated by `ev` at each of `points` sample points of the symbols; points
+    where either side cannot be evaluated (division by zero, a domain error) are skipped."""
+    for k in range(points):
+        env = {s: complex(_point(s, k)) for s in syms}
+        try:
+            yield ev(a, env), ev(b, env)
+        except EvalError:
+            continue
+
+
 def _high_range(a: tuple, b: tuple, syms: list[str], rel: float) -> bool | None:
     """No point evaluated in double precision: in the worker, retry with mpmath (`verify.evaluate_mp`);
     in-process under a budget, hand the case to the worker; otherwise undecided."""
@@ -103,12 +109,7 @@ def _high_range(a: tuple, b: tuple, syms: list[str], rel: float) -> bool | None:
             raise NeedsWorker()
         return None
     ok = 0
-    for k in range(POINTS if syms else 1):
-        env = {s: complex(_point(s, k)) for s in syms}
-        try:
-            va, vb = evaluate_mp(a, env), evaluate_mp(b, env)
-        except EvalError:
-            continue
+    for va, vb in _values(a, b, syms, evaluate_mp, POINTS if syms else 1):
         ok += 1
         if abs(va - vb) > max(1e-25, max(rel, 1e-20) * max(abs(va), abs(vb))):
             return False
@@ -127,12 +128,7 @@ def _proportional(a: tuple, b: tuple, sign: int) -> bool | None:
     approx = bool(decimals(a) or decimals(b))
     rel = 1e-3 if approx else 1e-7
     ratio, ok = None, 0
-    for k in range(POINTS + 2):
-        env = {s: complex(_point(s, k)) for s in syms}
-        try:
-            va, vb = evaluate(a, env), evaluate(b, env)
-        except EvalError:
-            continue
+    for va, vb in _values(a, b, syms, evaluate, POINTS + 2):
         ok += 1
         za, zb = abs(va) <= 1e-9, abs(vb) <= 1e-9
         if za or zb:
