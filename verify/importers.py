@@ -30,14 +30,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from verify.errors import InputError
-from verify.io import cannot_write, get_field, iter_jsonl, read_traces, write_traces
+from verify.io import _num_to_str, cannot_write, get_field, iter_jsonl, read_traces, write_traces
 from verify.types import Trace
-
-
-def _num(x) -> str:
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    return str(x)
 
 
 def _first(obj: dict, names: tuple[str, ...]) -> str | None:
@@ -101,7 +95,7 @@ def read_qwen_rm_maj(path: str | os.PathLike) -> Iterator[Trace]:
             if logits[j] is not None:
                 meta["rm_logit"] = logits[j]
             yield Trace(problem_id=str(pid), sample_index=j, text=texts[j],
-                        answer=None if a is None else _num(a), gold=_num(gold),
+                        answer=None if a is None else _num_to_str(a), gold=_num_to_str(gold),
                         score=None if logits[j] is None else 1.0 / (1.0 + math.exp(-logits[j])),
                         meta=meta)
 
@@ -120,11 +114,11 @@ def read_prm_scored(path: str | os.PathLike) -> Iterator[Trace]:
         gf = _first(obj, ("gold", "gt", "ground_truth"))
         if gf is None:
             raise InputError("missing gold answer (gold, gt or ground_truth)", path=p, line=line, field="gold")
-        gold = _num(get_field(obj, gf, (str, int, float), path=p, line=line))
+        gold = _num_to_str(get_field(obj, gf, (str, int, float), path=p, line=line))
         tf = _first(obj, ("response", "completion", "text"))
         text = get_field(obj, tf, str, path=p, line=line) if tf else ""
         af = _first(obj, ("pred", "extracted_answer"))
-        answer = _num(get_field(obj, af, (str, int, float), path=p, line=line)) if af else None
+        answer = _num_to_str(get_field(obj, af, (str, int, float), path=p, line=line)) if af else None
         if af is None and not text:
             raise InputError("need a response text or a pred answer", path=p, line=line, field="response")
         if answer is None:
@@ -152,7 +146,7 @@ def read_sal(path: str | os.PathLike) -> Iterator[Trace]:
     p = str(path)
     for line, obj in iter_jsonl(path):
         pid = obj.get("unique_id", obj.get("problem_id", line))
-        gold = _num(get_field(obj, "answer", (str, int, float), path=p, line=line))
+        gold = _num_to_str(get_field(obj, "answer", (str, int, float), path=p, line=line))
         comps = get_field(obj, "completions", list, path=p, line=line)
         n = len(comps)
         _same_len(obj, ["scores", "completion_tokens"], n, p, line)
