@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from verify.aggregate import reduce_step_scores
+from verify.aggregate import trace_score
 from verify.errors import InputError
 from verify.types import Trace
 
@@ -231,8 +231,7 @@ def grade_traces(traces: Iterable[Trace], *, group: str = "equivalence", grade: 
                     raise InputError("grade='source' needs a boolean 'correct' field on every sample",
                                      field="correct", path=f"problem {pid!r}")
                 correct[c] = lab
-        prm = np.array([_nan(reduce_step_scores(t.step_scores, reduce) if t.step_scores else t.score)
-                        for t in ts], dtype=float)
+        prm = np.array([_nan(trace_score(t, reduce)) for t in ts], dtype=float)
         outcome = np.array([_nan(t.score) for t in ts], dtype=float)
         tokens = np.array([int(t.num_tokens or 0) for t in ts], dtype=np.int64)
         out.append(GradedProblem(pid, gold, labels, correct, tuple(reps), prm, outcome, tokens))
