@@ -148,11 +148,10 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
                             "confidence": adaptive.confidence, "budget": adaptive.budget}
     writer = _Writer(out, step_sep, info, report)
     t0 = time.perf_counter()
+    bar = Progress(len(problems) * n - report.already, progress)
     if adaptive is None:
-        bar = Progress(len(problems) * n - report.already, progress)
         _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar)
     else:
-        bar = Progress(len(problems) * n - report.already, progress)
         _run_adaptive(problems, generator, adaptive, params, batch_size, prompt, done, writer, bar)
     bar.close()
     report.seconds = time.perf_counter() - t0
@@ -166,9 +165,10 @@ class _Writer:
 
     def write(self, rows: list[tuple[Problem, int, Completion, int | None]],
               done: dict[str, dict[int, str | None]]) -> int:
-        traces = []
+        traces, answers = [], []
         for p, idx, c, seed in rows:
             answer = extract_answer(c.text)
+            answers.append(answer)
             meta = {} if c.logprob is None else {"logprob": c.logprob}
             traces.append(Trace(problem_id=p.id, sample_index=idx, text=c.text,
                                 steps=split_steps(c.text, self.step_sep), answer=answer, gold=p.gold,
@@ -176,8 +176,8 @@ class _Writer:
                                 finish_reason=c.finish_reason, sampling={**self.info, "seed": seed},
                                 meta=meta).to_dict())
         append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
-        for p, idx, c, _ in rows:  # unfinished traces abstain from votes, as in verify.aggregate
-            done[p.id][idx] = None if c.finish_reason == "length" else extract_answer(c.text)
+        for (p, idx, c, _), answer in zip(rows, answers):  # unfinished traces abstain, as in verify.aggregate
+            done[p.id][idx] = None if c.finish_reason == "length" else answer
         tokens = sum(c.num_tokens for _, _, c, _ in rows)
         self.report.written += len(rows)
         self.report.tokens += tokens
