@@ -128,17 +128,19 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
 
 def structural_compare(a: str, b: str, budget: float | None = None) -> tuple[bool | None, str, str]:
     """The structural layer on two normalised answers; raises BudgetExceeded after `budget` s."""
-    from verify.compare import DEADLINE, equal
-    from verify.mathparse import ParseError, parse_answer
+    from verify.compare import DEADLINE
 
     token = DEADLINE.set(None if budget is None else time.monotonic() + budget)
     try:
-        return _structural(a, b, equal, ParseError, parse_answer)
+        return _structural(a, b)
     finally:
         DEADLINE.reset(token)
 
 
-def _structural(a, b, equal, ParseError, parse_answer) -> tuple[bool | None, str, str]:
+def _structural(a: str, b: str) -> tuple[bool | None, str, str]:
+    from verify.compare import equal
+    from verify.mathparse import ParseError, parse_answer
+
     trees = []
     for side, s in (("gold", a), ("pred", b)):
         try:
