@@ -238,7 +238,6 @@ def _percentile_ci(x: np.ndarray) -> tuple[float, float]:
 
 def _bootstrap_auroc(per: list[tuple[list[float], list[bool]]], n_boot: int,
                      rng: np.random.Generator) -> tuple[float, float]:
-    from scipy.stats import rankdata
     lens = np.array([len(s) for s, _ in per])
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     s_all = np.array([x for s, _ in per for x in s], dtype=float)
@@ -248,9 +247,7 @@ def _bootstrap_auroc(per: list[tuple[list[float], list[bool]]], n_boot: int,
         pick = rng.integers(0, len(per), len(per))
         ln = lens[pick]
         idx = np.repeat(starts[pick], ln) + np.arange(ln.sum()) - np.repeat(np.cumsum(ln) - ln, ln)
-        s, y = s_all[idx], y_all[idx]
-        n_pos, n_neg = int(y.sum()), int((~y).sum())
-        if n_pos and n_neg:
-            r = rankdata(s)
-            vals.append((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+        a = auroc(s_all[idx], y_all[idx])
+        if a is not None:
+            vals.append(a)
     return _percentile_ci(np.array(vals))
