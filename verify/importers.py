@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from verify.errors import InputError
-from verify.io import _num_to_str, cannot_write, get_field, iter_jsonl, read_traces, write_traces
+from verify.io import _num_to_str, get_field, iter_jsonl, read_traces, write_jsonl_atomic
 from verify.types import Trace
 
 
@@ -203,14 +203,5 @@ def convert(in_path: str | os.PathLike, fmt: str, out_path: str | os.PathLike, *
     if out.exists() and not force:
         raise InputError("output exists (pass force=True / --force to replace it)", path=str(out))
     traces = load_samples(in_path, fmt)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        if tmp.exists():
-            tmp.unlink()
-        write_traces(tmp, traces)
-        os.replace(tmp, out)
-    except (InputError, OSError) as exc:  # name the path the user gave, not our temp file
-        if isinstance(exc, InputError):
-            raise InputError(exc.message, path=str(out)) from None
-        raise cannot_write(out, exc) from None
+    write_jsonl_atomic(out, (t.to_dict() for t in traces))
     return len(traces)

@@ -161,6 +161,28 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
     return buf.count(b"\n")
 
 
+def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:
+    """Replace `path` with these records via a `.part` temp file and rename; errors name `path`.
+
+    >>> import tempfile; p = tempfile.mktemp(suffix=".jsonl")
+    >>> write_jsonl_atomic(p, [{"a": 1}]), read_jsonl(p)
+    (1, [{'a': 1}])
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=str(path))
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.unlink(missing_ok=True)
+        n = append_jsonl(tmp, records)
+        os.replace(tmp, path)
+    except InputError as exc:  # name the path the user gave, not our temp file
+        raise InputError(exc.message, path=str(path)) from None
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
+    return n
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     """Write a JSON document via a temp file and rename, so readers never see half of it."""
     path = Path(path)

@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from verify.commands import check_range
-from verify.errors import InputError, VerifyError
+from verify.errors import VerifyError
 
 
 def command(
@@ -86,18 +86,7 @@ def command(
     from evals.evaluate import evaluate_samples
     from evals.table import notes_lines, results_table
     from verify.importers import load_samples
-    from verify.io import append_jsonl, cannot_write, write_json_atomic
-
-    def write_jsonl_fresh(path: Path, rows: list) -> None:
-        if path.is_dir():
-            raise InputError("is a directory, not a file", path=str(path))
-        tmp = path.with_name(path.name + ".part")
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError as exc:
-            raise cannot_write(path, exc) from None
-        append_jsonl(tmp, rows)
-        tmp.replace(path)
+    from verify.io import write_json_atomic, write_jsonl_atomic
 
     def progress(msg: str, milestone: bool) -> None:
         if sys.stderr.isatty():
@@ -121,7 +110,7 @@ def command(
     report.config["format"] = fmt
     try:
         if per_problem is not None:
-            write_jsonl_fresh(per_problem, report.per_problem)
+            write_jsonl_atomic(per_problem, report.per_problem)
         if json_out is not None:
             write_json_atomic(json_out, report.to_dict())
         typer.echo(results_table(report.results))
