@@ -72,8 +72,6 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     traces = read_traces(in_path)  # bad input and a bad --out fail before a PRM is loaded
     check_writable(out_path)
     checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
-    line_of = {(t.problem_id, t.sample_index): line  # read_traces keeps one trace per JSON line
-               for t, (line, _) in zip(traces, iter_jsonl(in_path))}
     out_path = Path(out_path)
     done: set[tuple[str, int]] = set()
     if out_path.exists():
@@ -86,7 +84,7 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
         items = []
         for t in chunk:
             steps = t.steps or split_steps(t.text, step_sep)
-            items.append((_question(t, questions, in_path, line_of[(t.problem_id, t.sample_index)]), steps))
+            items.append((_question(t, questions, in_path, traces), steps))
             stats["no_question"] += items[-1][0] == ""
         before = checked.forward_tokens
         scores = checked.score_batch(items) if items else []
@@ -101,9 +99,13 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     return stats
 
 
-def _question(trace: Any, questions: dict[str, str] | None, in_path: str | Path, line: int) -> str:
+def _question(trace: Any, questions: dict[str, str] | None, in_path: str | Path, traces: list) -> str:
     if questions is not None:
         if trace.problem_id not in questions:
+            # the input is read again only to name the line: read_traces keeps one trace per JSON line
+            key = (trace.problem_id, trace.sample_index)
+            line = [ln for t, (ln, _) in zip(traces, iter_jsonl(in_path))
+                    if (t.problem_id, t.sample_index) == key][-1]
             raise InputError(f"{trace.problem_id!r} is not an id in the questions file",
                              path=str(in_path), line=line, field="problem_id")
         return questions[trace.problem_id]
