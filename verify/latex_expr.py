@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from verify.numeric import _decimal
+
 MAX_CHARS = 5000
 MAX_DEPTH = 60
 MAX_NODES = 4000
@@ -55,14 +57,10 @@ def tokenize(s: str) -> list[str]:
 
 
 def _num(lit: str) -> tuple:
-    if "." in lit:
-        whole, frac = lit.split(".")
-        digits = (whole + frac).lstrip("0")
-        return ("num", Fraction(int(whole or "0") * 10 ** len(frac) + int(frac), 10 ** len(frac)),
-                Fraction(1, 10 ** len(frac)), len(digits) or 1)
-    if len(lit) > 400:
+    if "." not in lit and len(lit) > 400:
         raise ParseError("number literal too long")
-    return ("num", Fraction(int(lit)), None, 0)
+    n = _decimal(lit, 0)  # the numeric layer's reading, so both layers agree on ulp and significant digits
+    return ("num", n.value, n.ulp, n.sig)
 
 
 def _matching(tokens: list[str], i: int) -> int:
