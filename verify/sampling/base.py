@@ -142,10 +142,3 @@ def trim_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
 def as_messages(prompt: Prompt) -> Messages:
     """A prompt as chat messages (a plain string becomes one user turn)."""
     return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
-
-
-def prompt_text(prompt: Prompt) -> str:
-    """A readable one-string form of a prompt (for matching and logs, not for models)."""
-    if isinstance(prompt, str):
-        return prompt
-    return "\n".join(f"{m.get('role', '')}: {m.get('content', '')}" for m in prompt)
