@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from verify.evaluate import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
                              exact, free_symbols)
+from verify.numeric import Num, numbers_equal
 
 __all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "NeedsWorker", "equal", "scalars_equal"]
 
@@ -61,7 +62,6 @@ def scalars_equal(a: tuple, b: tuple) -> bool | None:
     if ea is not None and eb is not None:
         if ea == eb:
             return True
-        from verify.numeric import Num, numbers_equal
         na = Num(ea, a[2], a[3]) if a[0] == "num" else Num(ea)
         nb = Num(eb, b[2], b[3]) if b[0] == "num" else Num(eb)
         return numbers_equal(na, nb)
