@@ -59,7 +59,8 @@ class VLLMGenerator:
     def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         sps = [self._params(n, params, derive_seed(params.seed, i)) for i in range(len(prompts))]
         chat_idx = [i for i, p in enumerate(prompts) if self.chat or not isinstance(p, str)]
-        text_idx = [i for i in range(len(prompts)) if i not in set(chat_idx)]
+        chat_set = set(chat_idx)
+        text_idx = [i for i in range(len(prompts)) if i not in chat_set]
         results: dict[int, Any] = {}
         if chat_idx:
             outs = self.llm.chat([as_messages(prompts[i]) for i in chat_idx], [sps[i] for i in chat_idx],
