@@ -26,6 +26,7 @@ FUNCS = frozenset("sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh l
 GREEK = frozenset("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa "
                   "lambda mu nu xi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta "
                   "Theta Lambda Xi Sigma Phi Psi Omega".split())
+_ATOM_COMMANDS = FUNCS | GREEK | {"frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "exp"}
 
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\.\d+|\\\\|\\[A-Za-z]+|\\.|<=|>=|[A-Za-z]|\s+|.", re.S | re.A)
@@ -157,8 +158,7 @@ class _Parser:
             return True
         if t in ("(", "{", "\\{", "\\lfloor", "\\lceil"):
             return True
-        if t.startswith("\\") and t[1:] in FUNCS | GREEK | {"frac", "sqrt", "pi", "infty", "binom",
-                                                              "lfloor", "lceil", "exp"}:
+        if t.startswith("\\") and t[1:] in _ATOM_COMMANDS:
             return True
         return False
 
