@@ -173,7 +173,8 @@ def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:
         raise InputError("is a directory, not a file", path=str(path))
     tmp = path.with_name(path.name + ".part")
     try:
-        tmp.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(b"")  # no records: an empty file
         n = append_jsonl(tmp, records)
         os.replace(tmp, path)
     except InputError as exc:  # name the path the user gave, not our temp file

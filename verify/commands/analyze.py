@@ -62,14 +62,9 @@ def _fail(exc: Exception) -> None:
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    from verify.io import append_jsonl
+    from verify.io import write_jsonl_atomic
     try:
-        if path.is_dir():
-            raise InputError("is a directory, not a file", path=str(path))
-        path.unlink(missing_ok=True)
-        append_jsonl(path, rows)
-    except OSError as exc:
-        _fail(cannot_write(path, exc))
+        write_jsonl_atomic(path, rows)
     except InputError as exc:
         _fail(exc)
 
