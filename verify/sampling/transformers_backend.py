@@ -147,7 +147,7 @@ class TransformersGenerator:
             else:
                 res = self.model.generate(**enc, **kw)
         gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
-        lengths = self._lengths(gen)
+        lengths = self._lengths(gen, eos)
         lp = self._sum_logprobs(res.logits, gen, lengths, torch) if self.logprobs else None
         rows_per_prompt = 1 if params.greedy else n
         results: list[list[Completion]] = []
@@ -180,10 +180,9 @@ class TransformersGenerator:
         cache.batch_repeat_interleave(n)  # (batch * n, heads, seq - 1, head_dim) per layer
         return cache
 
-    def _lengths(self, gen: Any) -> list[int]:
-        """Generated length of each row: through the first EOS, else without trailing padding
-        (rows stopped by a stop string are padded to the batch's longest row)."""
-        eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
+    def _lengths(self, gen: Any, eos: set) -> list[int]:
+        """Generated length of each row: through the first EOS token (`eos`), else without
+        trailing padding (rows stopped by a stop string are padded to the batch's longest row)."""
         pad = self.tok.pad_token_id
         out = []
         for row in gen.tolist():
