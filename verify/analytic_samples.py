@@ -108,12 +108,17 @@ def predict_curve(problems: Sequence[GradedProblem], fit: SampleFit, ks: Sequenc
     rows = [subset_counts(gp, fit.fit_k) for gp in problems]
     correct = [r[0] for r in rows]
     seen = [r[1] for r in rows]
+    if any(k < 1 for k in ks):
+        raise ValueError("k must be >= 1")
+    # one exact maj@k polynomial per problem serves every k it has samples for
+    exact = []
+    for gp in problems:
+        kk = [int(k) for k in ks if gp.n >= k]
+        exact.append(dict(zip(kk, majority_at_k(gp.labels, gp.class_correct, kk).tolist())) if kk else {})
     out = []
     for k in ks:
-        if k < 1:
-            raise ValueError("k must be >= 1")
         pred = posterior_accuracy(correct, seen, fit.a, fit.b, int(k), wrong=fit.wrong, abstain=fit.abstain)
-        per = [float(majority_at_k(gp.labels, gp.class_correct, [k])[0]) for gp in problems if gp.n >= k]
+        per = [m[int(k)] for m in exact if int(k) in m]
         measured = float(np.mean(per)) if per else None
         lo, hi = bootstrap_ci(per) if per else (None, None)
         out.append({"k": int(k), "predicted": float(pred.mean()),
