@@ -38,7 +38,7 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
             continue
         ks = [p["k"] for p in pts]
         max_k = max(max_k, max(ks))
-        name = family if family in ("single",) else (f"{family}-k" if "best-of" in family else f"{family}@k")
+        name = f"{family}-k" if "best-of" in family else f"{family}@k"
         label = name if len(groups) <= 1 else f"{name} ({group})"
         style = "--" if group == "string" and len(groups) > 1 else "-"
         line, = ax.plot(ks, [p["accuracy"] for p in pts], style, marker="o", ms=3, label=label)
