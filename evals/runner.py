@@ -191,8 +191,7 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     if not methods:
         raise InputError("give at least one --method, e.g. prm-best-of-8", field="method")
     n = plan_n(methods, cfg.n)
-    methods = [parse_method(m).with_k(n if parse_method(m).k is None else parse_method(m).k).spec
-               for m in methods]
+    methods = [s.with_k(n if s.k is None else s.k).spec for s in map(parse_method, methods)]
     if cfg.baseline and "single" not in [parse_method(m).name for m in methods]:
         methods = ["single"] + methods
     demo = cfg.is_default_demo and generator is None and problems is None
