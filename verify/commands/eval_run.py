@@ -15,9 +15,7 @@ def run_mode(options: dict[str, Any], *, prices: tuple, pareto: bool) -> None:
     from evals.report import table
     from evals.runner import RunConfig, run_eval
 
-    opts = dict(options)
-    opts["methods"] = [m for m in opts.pop("methods")]
-    cfg = RunConfig(**opts, prices=Prices(*prices), command="verify " + shlex.join(sys.argv[1:]))
+    cfg = RunConfig(**options, prices=Prices(*prices), command="verify " + shlex.join(sys.argv[1:]))
     try:
         res = run_eval(cfg)
     except (VerifyError, ValueError, OSError) as exc:
