@@ -1,30 +1,10 @@
-"""The `verify` command line: a typer app that wires commands to library functions.
+"""The `verify` command line: a shim for the design card (the typer app lives in verify/commands/app.py).
 
-Run as `verify ...` (console script) or `python cli.py ...`.
+Run as `verify ...` (console script `verify.commands.app:main`) or `python cli.py ...`.
 """
-from __future__ import annotations
+from verify.commands.app import app, main
 
-import typer
-
-from prm import commands as prm_commands
-from verify.commands import analyze, check, convert, eval_cmd, sample
-
-app = typer.Typer(
-    help="Test-time-compute verification of LLM reasoning: sample, score, aggregate, check.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-app.command("check")(check.command)
-app.command("eval")(eval_cmd.command)
-app.command("sample")(sample.command)
-app.command("convert")(convert.command)
-app.add_typer(analyze.app, name="analyze")
-app.add_typer(prm_commands.app, name="prm")
-
-
-def main() -> None:
-    app()
-
+__all__ = ["app", "main"]
 
 if __name__ == "__main__":
     main()

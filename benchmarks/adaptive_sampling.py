@@ -3,9 +3,9 @@
 Replays Qwen2.5-Math's recorded 8 samples per MATH problem
 (`../shared/data/qwen25math_rm_maj_example/math_cot_100.jsonl`) through the real pipeline:
 `verify sample --backend replay --adaptive` logic (`sample_to_file` with `AdaptiveRule`),
-answers extracted from the texts by `verify.extract`, grouped by `answer_key`, graded by
-`verify.equivalence.compare_answers` against `gt`. Baseline: maj@k for k = 1..8 with a
-fixed budget (exact expectation over k-subsets, `verify.estimators.majority_at_k`).
+answers extracted from the texts by `verify.checker.extract`, grouped by `answer_key`, graded by
+`verify.checker.equivalence.compare_answers` against `gt`. Baseline: maj@k for k = 1..8 with a
+fixed budget (exact expectation over k-subsets, `verify.select.estimators.majority_at_k`).
 
 Two views of the adaptive rules: the recorded sample order (what a live run would have
 done), and the mean over 200 random orders of the same 8 samples (less luck of the order).
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evals.benchmarks import load_problems  # noqa: E402
-from verify.equivalence import compare_answers  # noqa: E402
-from verify.estimators import bootstrap_ci, majority_at_k  # noqa: E402
-from verify.grading import group_answers  # noqa: E402
-from verify.io import read_traces  # noqa: E402
+from verify.checker.equivalence import compare_answers  # noqa: E402
+from verify.select.estimators import bootstrap_ci, majority_at_k  # noqa: E402
+from verify.select.grading import group_answers  # noqa: E402
+from verify.records.io import read_traces  # noqa: E402
 from verify.sampling.adaptive import AdaptiveRule, majority, simulate  # noqa: E402
 from verify.sampling.replay_backend import ReplayGenerator  # noqa: E402
 from verify.sampling.run import sample_to_file  # noqa: E402

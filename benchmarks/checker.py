@@ -121,8 +121,8 @@ def main() -> None:
     # (Its compiled-regex caches are kept: those are built once per process in real use too.)
     mv_caches = [mv_parser.parse_latex_cached, mv_parser.parse_expr_cached, mv_parser.extract_latex]
 
-    from verify.equivalence import check
-    from verify.io import append_jsonl
+    from verify.checker.equivalence import check
+    from verify.records.io import append_jsonl
 
     check("1", "x+1")  # start the worker before timing (one-off ~0.1 s process start)
     verify(parse("$1$"), parse("$1$"))

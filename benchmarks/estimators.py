@@ -11,7 +11,7 @@ Baselines, side by side in one run:
 - `mc-numpy`: the resampler vectorised with numpy (argsort of random keys, bincount votes),
   the fastest form of that approach we could write; timed on all problems.
 - `mc-python`: the PRM800K loop as written (random.shuffle, vote with
-  `verify.aggregate.majority_vote` per trial), timed on a subset and scaled (labelled).
+  `verify.select.aggregate.majority_vote` per trial), timed on a subset and scaled (labelled).
 
 Run: python benchmarks/estimators.py [--problems 500 --samples 64 --trials 400]
 """
@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from verify.aggregate import majority_vote
-from verify.estimators import majority_at_k
+from verify.select.aggregate import majority_vote
+from verify.select.estimators import majority_at_k
 
 
 def synthetic(problems: int, n: int, seed: int) -> tuple[np.ndarray, int]:
@@ -123,7 +123,7 @@ def main() -> None:
     dev = np.abs(mc_mean - exact)
     print()
     print(f"{'method':<34}{'time (s)':>10}{'vs exact':>10}   estimator error")
-    print(f"{'exact (verify.estimators)':<34}{t_exact:>10.2f}{1.0:>10.1f}   0 (no sampling)")
+    print(f"{'exact (verify.select.estimators)':<34}{t_exact:>10.2f}{1.0:>10.1f}   0 (no sampling)")
     print(f"{'mc-numpy, ' + str(args.trials) + ' trials':<34}{t_mc:>10.2f}{t_mc / t_exact:>10.1f}   "
           f"SE mean {mc_se.mean():.5f}, max {mc_se.max():.5f}; max |mc - exact| {dev.max():.5f}")
     print(f"{'mc-python (PRM800K loop), scaled':<34}{t_py:>10.1f}{t_py / t_exact:>10.0f}   "

@@ -1,8 +1,8 @@
 """Evaluate selection methods on recorded samples: the library side of `verify eval --samples`.
 
-Pipeline: read samples (`verify.importers`) -> answer classes and verdicts per problem
-(`verify.grading`) -> per-problem expected accuracy of each method at each k
-(`verify.estimators`, exact over all k-subsets; or the aggregator on the first k samples
+Pipeline: read samples (`evals.importers`) -> answer classes and verdicts per problem
+(`verify.select.grading`) -> per-problem expected accuracy of each method at each k
+(`verify.select.estimators`, exact over all k-subsets; or the aggregator on the first k samples
 with `subsets="first"`) -> mean over problems with a seeded 95% percentile-bootstrap CI.
 
 Cost multiplier: generated tokens charged to the method relative to one sample. With
@@ -18,12 +18,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from verify.aggregate import METHODS, REDUCTIONS, SCORE_METHODS, TIE_RULES, MethodSpec, parse_method
+from verify.select.aggregate import METHODS, REDUCTIONS, SCORE_METHODS, TIE_RULES, MethodSpec, parse_method
 from verify.errors import InputError
-from verify.estimators import (MAX_EXACT_N, best_of_k, bootstrap_ci, majority_at_k, pass_at_k,
+from verify.select.estimators import (MAX_EXACT_N, best_of_k, bootstrap_ci, majority_at_k, pass_at_k,
                                vote_at_k)
-from verify.grading import GRADINGS, GROUPINGS, GradedProblem, grade_traces
-from verify.types import Trace
+from verify.select.grading import GRADINGS, GROUPINGS, GradedProblem, grade_traces
+from verify.records.types import Trace
 
 SUBSETS = ("exact", "first")
 

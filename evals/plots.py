@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from verify.io import cannot_write
+from verify.records.io import cannot_write
 
 
 def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str = "") -> str:

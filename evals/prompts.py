@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, Union
 
 from verify.errors import UnknownSpecError
-from verify.types import Problem
+from verify.records.types import Problem
 
 Messages = list[dict[str, str]]
 Prompt = Union[str, Messages]

@@ -27,10 +27,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from evals.cost import Prices, cheapest_within_ci_of_best, method_cost, pareto_front
-from verify.aggregate import parse_method
+from verify.select.aggregate import parse_method
 from verify.errors import InputError
-from verify.io import read_traces, repair_tail, write_json_atomic
-from verify.types import Problem, Trace
+from verify.records.io import read_traces, repair_tail, write_json_atomic
+from verify.records.types import Problem, Trace
 
 PRM_METHODS = ("prm-best-of", "weighted-vote")  # methods that read step scores
 DEFAULT_DATASET = "arith"
@@ -165,7 +165,8 @@ def score_stage(cfg: RunConfig, problems: list[Problem], samples: Path, out: Pat
         raise InputError(f"was scored by PRM {stamp.read_text().strip()!r}, not {name!r}; use another "
                          "--out-dir (or delete scored.jsonl to rescore)", path=str(out), field="prm")
     stamp.write_text(name + "\n")
-    scorer = load_scorer(spec, device=cfg.device or "cpu")
+    engine = "vllm" if cfg.backend == "vllm" else "transformers"  # a vLLM run scores its PRM with vLLM too
+    scorer = load_scorer(spec, device=cfg.device or "cpu", engine=engine)
     stats = score_samples(samples, out, scorer, questions=questions, batch_size=cfg.batch_size,
                           progress=cfg.progress)
     stats["prm"] = getattr(scorer, "name", "") or str(cfg.prm or DEFAULT_PRM)

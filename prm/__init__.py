@@ -2,3 +2,4 @@
 
 torch and transformers are imported only inside the modules that need them.
 """
+import verify  # noqa: E402,F401  (installs the old-module-path aliases of verify._compat)

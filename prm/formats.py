@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from verify.errors import InputError, UnknownSpecError
-from verify.io import get_field, iter_jsonl
+from verify.records.io import get_field, iter_jsonl
 
 NEUTRAL_POLICIES = ("positive", "negative", "skip")
 _NEUTRAL_VALUE = {"positive": 1.0, "negative": 0.0, "skip": math.nan}

@@ -1,8 +1,8 @@
 """Add PRM step scores to a samples file, resumably (`verify prm score`).
 
-Input and output are samples files in the schema of `verify.io.read_traces`. Each output
+Input and output are samples files in the schema of `verify.records.io.read_traces`. Each output
 line is the input trace with `steps` (kept if present, else split from `text` with the
-sampler's own splitter `verify.sampling.steps.split_steps` and the same separator, so that
+sampler's own splitter `verify.records.steps.split_steps` and the same separator, so that
 scoring sees the steps sampling would have written) and
 `step_scores`, one per step. Like sampling, scoring is resumable: traces whose
 (problem_id, sample_index) are already in the output are skipped, a torn last line left by
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
-from verify.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
+from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
 from verify.progress import progress_line
-from verify.sampling.steps import DEFAULT_SEP, split_steps
+from verify.records.steps import DEFAULT_SEP, split_steps
 
 QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
 ID_FIELDS = ("id", "problem_id", "unique_id", "idx")

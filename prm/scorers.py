@@ -3,9 +3,10 @@
 A step scorer is any callable ``(question, steps) -> list[float]`` giving one score in [0, 1]
 per step (a process reward model in the sense of Lightman et al. 2023). The spec grammar:
 
-- ``arith``: `prm.arith.ArithScorer`, checks the arithmetic each step states (no model);
+- ``arith``: `prm.arith_scorer.ArithScorer`, checks the arithmetic each step states (no model);
 - ``python:package.module:function``: any importable callable with that signature;
-- a directory: a trained PRM, loaded by `prm.hf_scorer.HFStepScorer` (torch imported then);
+- a directory: a trained PRM, loaded by `prm.hf_scorer.HFStepScorer` (torch imported then), or
+  by `prm.vllm_scorer.VLLMStepScorer` with ``engine="vllm"`` (vllm imported then);
 - a callable object: used as it is.
 
 Every returned scorer has `forward_tokens` (tokens run through a model so far; 0 for
@@ -22,6 +23,7 @@ from typing import Any, Callable, Sequence
 from verify.errors import UnknownSpecError, VerifyError
 
 SPEC_FORMS = ("arith", "python:module:function", "a model directory")
+ENGINES = ("transformers", "vllm")  # what runs a model directory
 
 
 class ScorerError(VerifyError):
@@ -92,11 +94,12 @@ class CheckedScorer:
 
 
 def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: str = "float32",
-                batch_size: int = 8, prm_spec: str | None = None) -> CheckedScorer:
+                batch_size: int = 8, prm_spec: str | None = None, engine: str = "transformers") -> CheckedScorer:
     """A validated step scorer from a spec (see the module docstring).
 
     `device`, `dtype`, `batch_size` and `prm_spec` (the step-tag spec of a model directory
-    without `prm_spec.json`, e.g. "math-shepherd") only matter for a model directory.
+    without `prm_spec.json`, e.g. "math-shepherd") only matter for a model directory, which
+    `engine` runs: "transformers" (`HFStepScorer`) or "vllm" (`VLLMStepScorer`, GPU).
 
     >>> load_scorer("arith")("q", ["6 * 7 = 42", "6 * 7 = 43"])
     [0.95, 0.05]
@@ -106,15 +109,21 @@ def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: s
     if not isinstance(spec, str) or not spec:
         raise UnknownSpecError(f"a scorer spec must be a non-empty string; forms: {', '.join(SPEC_FORMS)}")
     if spec == "arith":
-        from prm.arith import ArithScorer
+        from prm.arith_scorer import ArithScorer
         return CheckedScorer(ArithScorer(), name="arith")
     if spec.startswith("python:"):
         return CheckedScorer(_import_callable(spec), name=spec)
+    if engine not in ENGINES:
+        raise UnknownSpecError(f"unknown PRM engine {engine!r}; known: {', '.join(ENGINES)}")
     if Path(spec).is_dir():
-        from prm.hf_scorer import HFStepScorer  # imports torch: only when a model is asked for
         try:
-            model = HFStepScorer.from_pretrained(spec, spec=prm_spec, device=device, dtype=dtype,
-                                                 batch_size=batch_size)
+            if engine == "vllm":
+                from prm.vllm_scorer import VLLMStepScorer  # imports vllm: only when asked for
+                model = VLLMStepScorer(spec, spec=prm_spec, dtype="auto" if dtype == "float32" else dtype)
+            else:
+                from prm.hf_scorer import HFStepScorer  # imports torch: only when a model is asked for
+                model = HFStepScorer.from_pretrained(spec, spec=prm_spec, device=device, dtype=dtype,
+                                                     batch_size=batch_size)
         except (ValueError, OSError) as exc:  # no prm_spec.json, bad dtype, missing weights
             raise ScorerError(f"cannot load the PRM in {spec}: {exc}") from None
         return CheckedScorer(model, name=spec)

@@ -38,7 +38,7 @@ import numpy as np
 from prm.hf_scorer import load_tokenizer, pad_batch, step_logits, torch_dtype
 from prm.specs import Encoded, encode, get_spec, label_token_ids, save_spec, with_head
 from verify.errors import InputError
-from verify.io import append_jsonl
+from verify.records.io import append_jsonl
 
 CHECKPOINT = "checkpoint"
 LOG_FILE = "train_log.jsonl"

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verify.aggregate import (MethodSpec, aggregate, best_of, majority_vote, parse_method,
+from verify.select.aggregate import (MethodSpec, aggregate, best_of, majority_vote, parse_method,
                               reduce_step_scores, trace_score, weighted_vote)
 from verify.errors import UnknownSpecError
-from verify.types import Trace
+from verify.records.types import Trace
 
 
 def T(i, answer, *, score=None, steps=None, finish="stop"):

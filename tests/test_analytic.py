@@ -10,8 +10,8 @@ import pytest
 from scipy import integrate
 from scipy.special import beta as beta_fn
 
-from verify.aggregate import majority_vote
-from verify.analytic import (geometric_profile, heterogeneous_accuracy, majority_accuracy,
+from verify.select.aggregate import majority_vote
+from verify.analytic.model import (geometric_profile, heterogeneous_accuracy, majority_accuracy,
                              plurality_accuracy, plurality_table, posterior_accuracy, sampling_se)
 
 

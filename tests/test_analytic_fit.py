@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from verify.analytic import heterogeneous_accuracy
-from verify.analytic_fit import (REPORT_PATH, aime_table, design_notes_check, fit_beta, fit_pairs,
+from verify.analytic.model import heterogeneous_accuracy
+from verify.analytic.fit import (REPORT_PATH, aime_table, design_notes_check, fit_beta, fit_pairs,
                                  fit_spread, load_report, spread_loglik)
 from verify.errors import InputError
 

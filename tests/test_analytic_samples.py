@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from verify.analytic import heterogeneous_accuracy
-from verify.analytic_samples import analyze_samples
-from verify.grading import grade_traces
-from verify.io import read_traces
+from verify.analytic.model import heterogeneous_accuracy
+from verify.analytic.samples import analyze_samples
+from verify.select.grading import grade_traces
+from verify.records.io import read_traces
 
 runner = CliRunner()
 

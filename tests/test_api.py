@@ -6,7 +6,7 @@ import pytest
 from verify.api import Verifier
 from verify.sampling.base import Completion, SamplingParams
 from verify.sampling.callable_backend import CallableGenerator
-from verify.types import Problem
+from verify.records.types import Problem
 
 
 def scripted(*answers, finish=None):

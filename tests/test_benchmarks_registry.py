@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 import evals.benchmarks as bm
 from cli import app
-from evals.arith import generate, write
+from evals.arith_problems import generate, write
 from evals.prompts import build_prompt, family_for_model
 from verify.errors import InputError, UnknownSpecError
-from verify.types import Problem
+from verify.records.types import Problem
 
 
 def test_arith_is_seeded_and_committed_file_matches(tmp_path):

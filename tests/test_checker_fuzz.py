@@ -6,9 +6,9 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verify.equivalence import DEFAULT_TIMEOUT, check, compare_answers
-from verify.extract import extract_answer
-from verify.types import Verdict
+from verify.checker.equivalence import DEFAULT_TIMEOUT, check, compare_answers
+from verify.checker.extract import extract_answer
+from verify.records.types import Verdict
 
 TOKENS = [
     "1", "2", "0", "10", "999999999", "3.14", ".5", "-", "+", "*", "/", "^", "_", "!", "'", "%", "\\%",

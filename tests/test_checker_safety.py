@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from verify.equivalence import DEFAULT_TIMEOUT, check, compare_answers
+from verify.checker.equivalence import DEFAULT_TIMEOUT, check, compare_answers
 
 # A fresh worker process may have to start (python + imports) before a check is sent to it; that
 # start-up is not part of the per-check timeout, and on a busy machine it can take a few seconds.
@@ -86,7 +86,7 @@ STRUCTURAL = ("x^2+2x+1", "(x+1)^2")  # decided only by the structural layer (in
 
 def _timed_out_and_recovers() -> tuple:
     """A worker request that sleeps 30 s is cut off at 0.3 s; the next check works."""
-    from verify.worker import POOL, WorkerTimeout
+    from verify.checker.worker import POOL, WorkerTimeout
 
     t = time.perf_counter()
     try:
@@ -139,7 +139,7 @@ def test_timeout_from_process_pool_workers():
 
 
 def test_check_reports_timeout_as_undecided(monkeypatch):
-    from verify.worker import POOL
+    from verify.checker.worker import POOL
 
     run = POOL.run
     monkeypatch.setattr(POOL, "run", lambda payload, timeout: run({"sleep": 30}, timeout))
@@ -150,8 +150,8 @@ def test_check_reports_timeout_as_undecided(monkeypatch):
 
 
 def test_over_budget_cases_move_to_the_worker(monkeypatch):
-    import verify.equivalence as eq
-    from verify.worker import POOL
+    import verify.checker.equivalence as eq
+    from verify.checker.worker import POOL
 
     calls = []
     run = POOL.run
@@ -165,8 +165,8 @@ def test_over_budget_cases_move_to_the_worker(monkeypatch):
 
 def test_deadline_interrupts_big_structures():
     """A 400-item set against a permutation needs 160,000 comparisons: the deadline stops it."""
-    from verify.compare import BudgetExceeded
-    from verify.equivalence import structural_compare
+    from verify.checker.compare import BudgetExceeded
+    from verify.checker.equivalence import structural_compare
 
     a = "\\{" + ",".join(f"x+{i}" for i in range(400)) + "\\}"
     b = "\\{" + ",".join(f"x+{i}" for i in reversed(range(400))) + "\\}"
@@ -184,7 +184,7 @@ def test_deadline_interrupts_big_structures():
 
 
 def test_timed_out_worker_is_killed():
-    from verify.worker import POOL, WorkerTimeout
+    from verify.checker.worker import POOL, WorkerTimeout
 
     check(*STRUCTURAL, isolate=True)
     w = POOL._acquire()

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from verify.equivalence import answer_key, check, compare_answers, equivalent
+from verify.checker.equivalence import answer_key, check, compare_answers, equivalent
 
 T, F = True, False
 
@@ -215,7 +215,7 @@ def test_policy_rows_really_conflict(shared_data):
 def test_docstring_examples():
     import doctest
     import importlib
-    for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "evaluate", "evaluate_mp", "compare",
+    for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "treeval", "treeval_mp", "compare",
                  "equivalence", "batch"):
-        result = doctest.testmod(importlib.import_module(f"verify.{name}"))
+        result = doctest.testmod(importlib.import_module(f"verify.checker.{name}"))
         assert result.failed == 0 and result.attempted > 0, name

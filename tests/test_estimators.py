@@ -1,5 +1,5 @@
 """Exact estimators == brute-force enumeration of all k-subsets, and == a long seeded
-simulation of the real aggregators in verify.aggregate."""
+simulation of the real aggregators in verify.select.aggregate."""
 from __future__ import annotations
 
 import itertools
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.aggregate import best_of, majority_vote, weighted_vote
-from verify.estimators import (best_of_k, bootstrap_ci, majority_at_k, pass_at_k, vote_at_k)
+from verify.select.aggregate import best_of, majority_vote, weighted_vote
+from verify.select.estimators import (best_of_k, bootstrap_ci, majority_at_k, pass_at_k, vote_at_k)
 
 
 # ----------------------------------------------------------------------------- brute force

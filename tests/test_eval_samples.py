@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from cli import app
 from evals.evaluate import evaluate_samples
 from verify.errors import InputError
-from verify.grading import grade_traces, group_answers
-from verify.types import Trace, Verdict
+from verify.select.grading import grade_traces, group_answers
+from verify.records.types import Trace, Verdict
 
 
 def T(pid, i, answer, gold="4", **kw):
@@ -77,7 +77,7 @@ def test_equivalent_but_different_strings_vote_together():
         if "?" in (a + b):
             return Verdict(None, "timeout", a, b)
         return Verdict(norm.get(a, a) == norm.get(b, b), "", a, b, "toy")
-    from verify.grading import GradeStats
+    from verify.select.grading import GradeStats
     stats = GradeStats()
     labels, reps = group_answers(["0.5", "1/2", "3", "\\frac{1}{2}", "?", "0.5"], compare=compare, stats=stats)
     assert labels.tolist() == [0, 0, 1, 0, 2, 0] and reps == ["0.5", "3", "?"]
@@ -88,7 +88,7 @@ def test_equivalent_but_different_strings_vote_together():
 
 
 def test_real_checker_groups_fraction_and_decimal():
-    from verify.equivalence import compare_answers
+    from verify.checker.equivalence import compare_answers
     if compare_answers("\\frac{1}{2}", "0.5").equal is not True:
         pytest.skip("the checker in this checkout does not decide \\frac{1}{2} == 0.5 yet")
     traces = [T("a", 0, "3", gold="1/2"), T("a", 1, "\\frac{1}{2}", gold="1/2"), T("a", 2, "3", gold="1/2"),
@@ -173,7 +173,7 @@ def test_cli_errors_exit_2_with_location(tmp_path):
 def test_reproduces_qwen_rm_maj_figures(shared_data):
     """Qwen2.5-Math's own figures on its example: mean pass@1 0.91, maj@8 93/100 (string
     vote, first-seen tie rule), RM best-of-8 94/100, graded by the file's own labels."""
-    from verify.importers import load_samples
+    from evals.importers import load_samples
     ts = load_samples(shared_data / "qwen25math_rm_maj_example" / "math_cot_100.jsonl", "qwen-rm-maj")
     rep = evaluate_samples(ts, ["pass@1", "maj@8", "best-of-8", "pass@8"], groups=["string", "equivalence"],
                            grade="source", subsets="first")

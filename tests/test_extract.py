@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from verify.extract import clean_answer, extract_answer
+from verify.checker.extract import clean_answer, extract_answer
 
 CASES = [
     # boxed: last one wins, nested braces, \fbox, unbraced
@@ -95,7 +95,7 @@ def test_gsm8k_gold_answers(shared_data):
 
 def test_math500_solutions_give_their_answer(shared_data):
     """The last \\boxed{} of each MATH-500 solution is its gold answer (checker confirms equal)."""
-    from verify.equivalence import compare_answers
+    from verify.checker.equivalence import compare_answers
     bad = []
     with open(shared_data / "math500" / "test.jsonl") as fh:
         for line in fh:
@@ -117,7 +117,7 @@ def test_answer_is_clause_refinement():
 
 def test_processbench_answers_are_stable(shared_data):
     """Re-extracting from an extracted answer gives an equivalent answer (3,400 real solutions)."""
-    from verify.equivalence import check
+    from verify.checker.equivalence import check
     n = stable = 0
     for f in sorted((shared_data / "processbench").glob("*.jsonl")):
         for line in f.open():

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from verify.errors import InputError, UnknownSpecError
-from verify.importers import convert, load_samples
-from verify.io import read_traces
+from evals.importers import convert, load_samples
+from verify.records.io import read_traces
 
 
 def write(tmp_path, name, rows):

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from verify.errors import InputError
-from verify.io import append_jsonl, iter_jsonl, read_traces, repair_tail, write_traces
-from verify.types import Trace
+from verify.records.io import append_jsonl, iter_jsonl, read_traces, repair_tail, write_traces
+from verify.records.types import Trace
 
 
 def test_append_then_read_roundtrip(tmp_path):

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from prm.arith import ArithScorer, Unevaluable, check_step, evaluate
+from prm.arith_scorer import ArithScorer, Unevaluable, check_step, evaluate
 
 
 @pytest.mark.parametrize("expr, value", [

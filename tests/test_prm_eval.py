@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from prm.evaluate import (auroc, best_threshold, evaluate_processbench, first_error, harmonic,
+from prm.processbench import (auroc, best_threshold, evaluate_processbench, first_error, harmonic,
                           processbench_metrics, wilson)
 from prm.scorers import CheckedScorer, ScorerError, load_scorer
 from verify.errors import InputError, UnknownSpecError

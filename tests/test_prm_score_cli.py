@@ -8,10 +8,10 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from prm.commands import app
+from verify.commands.prm import app
 from prm.score_file import load_questions, score_samples
 from verify.errors import InputError
-from verify.io import read_traces
+from verify.records.io import read_traces
 
 runner = CliRunner()
 
@@ -178,8 +178,8 @@ def test_load_questions_forms(tmp_path):
 
 
 def test_prm_commands_do_not_import_torch():
-    code = "import sys, prm.commands; print('torch' in sys.modules, sorted(prm.commands.app.registered_commands and " \
-           "[c.name for c in prm.commands.app.registered_commands]))"
+    code = "import sys, verify.commands.prm; print('torch' in sys.modules, sorted(verify.commands.prm.app.registered_commands and " \
+           "[c.name for c in verify.commands.prm.app.registered_commands]))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     torch_loaded, names = out.split(" ", 1)
     assert torch_loaded == "False"

@@ -10,7 +10,7 @@ pytest.importorskip("transformers")
 from typer.testing import CliRunner
 
 from cli import app
-from prm.evaluate import auroc
+from prm.processbench import auroc
 from prm.hf_scorer import HFStepScorer
 from prm.synthetic import make_arith_examples, save_tiny_model, write_plain_jsonl
 

@@ -62,7 +62,7 @@ def fake_vllm(monkeypatch):
                                             ("qwen-prm", "qwen2", "cls"),
                                             ("rlhflow", "llama", "lm")])
 def test_vllm_scorer_sends_pooling_arguments_and_matches_hf(fake_vllm, tmp_path, spec, kind, head):
-    from verify.sampling.vllm_backend import VLLMStepScorer
+    from prm.vllm_scorer import VLLMStepScorer
 
     d = save_tiny_model(tmp_path, kind=kind, head=head, hidden=32, spec=spec, init_range=0.3)
     scorer = VLLMStepScorer(str(d), dtype="bfloat16", max_length=256, enforce_eager=True)
@@ -89,7 +89,7 @@ def test_vllm_scorer_sends_pooling_arguments_and_matches_hf(fake_vllm, tmp_path,
 
 
 def test_vllm_scorer_accepts_tag_rows_and_raw_logits(fake_vllm, tmp_path):
-    from verify.sampling.vllm_backend import VLLMStepScorer
+    from prm.vllm_scorer import VLLMStepScorer
 
     d = save_tiny_model(tmp_path, kind="qwen2", head="cls", hidden=32, spec="qwen-prm",
                         init_range=0.3)
@@ -105,7 +105,7 @@ def test_vllm_scorer_accepts_tag_rows_and_raw_logits(fake_vllm, tmp_path):
 
 
 def test_vllm_scorer_refuses_truncation_and_missing_spec(fake_vllm, tmp_path):
-    from verify.sampling.vllm_backend import VLLMStepScorer
+    from prm.vllm_scorer import VLLMStepScorer
 
     d = save_tiny_model(tmp_path / "a", kind="llama", head="lm", hidden=32, spec="math-shepherd")
     scorer = VLLMStepScorer(str(d), max_length=12)
@@ -129,4 +129,4 @@ def test_prm_modules_do_not_import_vllm():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(n == "vllm" or n.startswith("vllm.") for n in names):
                 importers.append(path.relative_to(root).as_posix())
-    assert sorted(set(importers)) == ["verify/sampling/vllm_backend.py"]
+    assert sorted(set(importers)) == ["prm/vllm_scorer.py", "verify/sampling/vllm_backend.py"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from verify.equivalence import answer_key, check
+from verify.checker.equivalence import answer_key, check
 
 T, F = True, False
 
@@ -192,14 +192,14 @@ FINAL_SENTENCE_MATH = [
 
 @pytest.mark.parametrize("text,answer", FINAL_SENTENCE_MATH)
 def test_final_sentence_math(text, answer):
-    from verify.extract import extract_answer
+    from verify.checker.extract import extract_answer
 
     assert extract_answer(text) == answer
 
 
 @pytest.mark.parametrize("text,answer", LAST_NUMBER_FALLBACK)
 def test_last_number_fallback_reads_a_latex_fraction_whole(text, answer):
-    from verify.extract import extract_answer
+    from verify.checker.extract import extract_answer
 
     assert extract_answer(text) == answer
 
@@ -226,7 +226,7 @@ def test_processbench_math_902_matches_its_label(shared_data):
 def test_extraction_is_linear_on_long_whitespace(text):
     import time
 
-    from verify.extract import extract_answer
+    from verify.checker.extract import extract_answer
 
     t = time.perf_counter()
     extract_answer(text)
@@ -240,7 +240,7 @@ def test_extraction_is_linear_on_long_whitespace(text):
 def test_unit_stripping_is_fast_on_long_word_runs(answer):
     import time
 
-    from verify.normalize import normalize
+    from verify.checker.normalize import normalize
 
     t = time.perf_counter()
     normalize(answer)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from verify.errors import InputError
-from verify.io import check_writable, read_traces, write_json_atomic
+from verify.records.io import check_writable, read_traces, write_json_atomic
 
 runner = CliRunner()
 

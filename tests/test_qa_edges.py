@@ -36,7 +36,7 @@ def test_verify_sample_with_unimportable_callable_exits_2(tmp_path):
 
 
 def test_f1_ci_is_undefined_without_correct_samples():
-    from prm.evaluate import processbench_metrics
+    from prm.processbench import processbench_metrics
     rep = processbench_metrics([0, 1], [[0.1, 0.9], [0.9, 0.2]], n_boot=50)
     assert rep.n_correct == 0 and math.isnan(rep.f1)
     assert all(math.isnan(x) for x in rep.f1_ci)
@@ -46,7 +46,7 @@ def test_pairs_summary_reads_expected_like_the_validator(tmp_path):
     """`expected: null` falls back to `expected_equivalent`, in the summary too (it was skipped)."""
     import json
 
-    from verify.batch import check_pairs
+    from verify.checker.batch import check_pairs
     p = tmp_path / "pairs.jsonl"
     p.write_text(json.dumps({"gold": "1/2", "pred": "0.5", "expected": None, "expected_equivalent": True}) + "\n")
     s = check_pairs(str(p), jobs=1)

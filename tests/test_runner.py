@@ -9,7 +9,7 @@ import pytest
 from evals.cost import Prices
 from evals.runner import RunConfig, run_eval
 from verify.sampling.base import Completion
-from verify.types import Problem
+from verify.records.types import Problem
 
 # Per problem: the 4 completions (claim, boxed answer). Gold is 4 everywhere.
 PLAN = {

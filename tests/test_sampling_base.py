@@ -11,14 +11,14 @@ import pytest
 
 from tests.conftest import ROOT
 from verify.errors import InputError, UnknownSpecError
-from verify.io import read_traces
+from verify.records.io import read_traces
 from verify.sampling.adaptive import AdaptiveRule, majority, simulate
 from verify.sampling.base import Completion, SamplingParams, derive_seed, get_generator, trim_at_stop
 from verify.sampling.callable_backend import CallableGenerator
 from verify.sampling.replay_backend import ReplayGenerator
 from verify.sampling.run import sample_to_file
-from verify.sampling.steps import parse_sep, split_steps
-from verify.types import Problem
+from verify.records.steps import parse_sep, split_steps
+from verify.records.types import Problem
 
 PROBLEMS = [Problem(f"p{i}", f"What is {i} + {i}?", str(2 * i)) for i in range(7)]
 

@@ -126,7 +126,7 @@ CRASH_SCRIPT = textwrap.dedent("""
     from verify.sampling.base import SamplingParams
     from verify.sampling.run import sample_to_file
     from verify.sampling.transformers_backend import TransformersGenerator
-    from verify.types import Problem
+    from verify.records.types import Problem
 
     model_dir, slow, outs = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
     gen = TransformersGenerator(model_dir, chat=False)
@@ -166,7 +166,7 @@ def test_kill_9_mid_run_then_resume(tiny, tmp_path):
     assert 12 <= n_before < 40  # killed mid-run
     # resume here (same code path as rerunning the command; saves a second interpreter start)
     from verify.sampling.run import sample_to_file
-    from verify.types import Problem
+    from verify.records.types import Problem
 
     gen = TransformersGenerator(str(tmp_path / "tiny"), chat=False)
     problems = [Problem(f"p{i}", f"What is {i} + {i}?", str(2 * i)) for i in range(10)]

@@ -7,7 +7,7 @@
 
 The generator is any `Generator` backend (verify.sampling) or a plain function
 `fn(prompt, n) -> list[str]`. Answers are grouped by mathematical equivalence
-(`verify.grading.group_answers`) and aggregated by `verify.aggregate` with the usual spec
+(`verify.select.grading.group_answers`) and aggregated by `verify.select.aggregate` with the usual spec
 grammar (`majority@8`, `weighted-vote@8`, `prm-best-of-8`). A scorer (`prm.scorers` spec
 or any `(question, steps) -> list[float]`) attaches per-step scores for the score-based
 methods.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
-from verify.types import Problem, Trace
+from verify.records.types import Problem, Trace
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Verifier:
     def __init__(self, generator: Any, scorer: Any = None, method: str = "majority@8", *,
                  params: Any = None, prompt: str | Callable[[Problem], Any] = "chat",
                  step_sep: str = "\n\n", reduce: str = "prod"):
-        from verify.aggregate import SCORE_METHODS, parse_method
+        from verify.select.aggregate import SCORE_METHODS, parse_method
         from verify.sampling.base import SamplingParams
         from verify.sampling.callable_backend import CallableGenerator
 
@@ -74,8 +74,8 @@ class Verifier:
 
     def sample(self, problems: Sequence[Problem]) -> list[list[Trace]]:
         """`n` traces per problem from one generator call."""
-        from verify.extract import extract_answer
-        from verify.sampling.steps import split_steps
+        from verify.checker.extract import extract_answer
+        from verify.records.steps import split_steps
 
         got = self.generator.generate([self.prompt(p) for p in problems], self.n, self.params)
         out = []
@@ -101,9 +101,9 @@ class Verifier:
         return [self._decide(p, ts) for p, ts in zip(problems, self.sample(problems))]
 
     def _decide(self, problem: Problem, traces: list[Trace]) -> Solution:
-        from verify.aggregate import abstains, aggregate, trace_score
-        from verify.equivalence import compare_answers
-        from verify.grading import group_answers
+        from verify.select.aggregate import abstains, aggregate, trace_score
+        from verify.checker.equivalence import compare_answers
+        from verify.select.grading import group_answers
 
         answers = [None if abstains(t) else t.answer for t in traces]
         labels, reps = group_answers(answers)
@@ -137,7 +137,7 @@ def evaluate(generator: Any, problems: Sequence[Problem], methods: Sequence[str]
     max_tokens, reduce, prices, ...).
 
     >>> import tempfile
-    >>> from verify.types import Problem
+    >>> from verify.records.types import Problem
     >>> gen = lambda prompt, n: ["3 + 4 = 7.\\n\\n\\\\boxed{7}", "3 + 4 = 8.\\n\\n\\\\boxed{8}"][:n]
     >>> res = evaluate(gen, [Problem("p1", "What is 3 + 4?", "7")], ["prm-best-of-2", "majority@2"],
     ...                scorer="arith", out_dir=tempfile.mkdtemp(), progress=False)

@@ -1,4 +1,4 @@
-"""`verify analyze ...`: analytic models of majority voting (see `verify.analytic`).
+"""`verify analyze ...`: analytic models of majority voting (see `verify.analytic.model`).
 
 binomial  maj@n for given p and n (binomial, or plurality/heterogeneity with --wrong/--concentration)
 aime      predicted vs reported AIME 2024 cons@64 (DeepSeek-R1 report), leave-one-model-out
@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 
 from verify.errors import InputError
-from verify.io import cannot_write
+from verify.records.io import cannot_write
 
 app = typer.Typer(help="Analytic models of majority voting: binomial, plurality, heterogeneity.",
                   no_args_is_help=True)
@@ -62,7 +62,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    from verify.io import write_jsonl_atomic
+    from verify.records.io import write_jsonl_atomic
     try:
         write_jsonl_atomic(path, rows)
     except InputError as exc:
@@ -70,7 +70,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def _save_plot(draw, out: Path, *args) -> str:
-    """Run a `verify.analytic_plot` function; an unwritable PNG path is a clean error."""
+    """Run a `verify.analytic.plot` function; an unwritable PNG path is a clean error."""
     try:
         return draw(*args)
     except OSError as exc:
@@ -90,7 +90,7 @@ def binomial(
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of maj@n against n."),
 ) -> None:
     """maj@n from the binomial formula (or the plurality/heterogeneity model)."""
-    from verify.analytic import heterogeneous_accuracy, majority_accuracy
+    from verify.analytic.model import heterogeneous_accuracy, majority_accuracy
     ps, ns, m = _floats(p, "--p"), _ints(n, "--n"), _spread(wrong)
     try:
         binom = majority_accuracy([[x] for x in ps], ns, ties)
@@ -117,7 +117,7 @@ def binomial(
                 line += f" {100 * r['model']:>6.1f}%"
             typer.echo(line)
     if plot is not None:
-        from verify.analytic_plot import plot_binomial
+        from verify.analytic.plot import plot_binomial
         vals = model if model is not None else binom
         typer.echo(f"wrote {_save_plot(plot_binomial, plot, ps, ns, vals, plot, 'model' if model is not None else 'binomial')}",
                    err=as_json)
@@ -132,7 +132,7 @@ def aime(
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG: reported vs predicted."),
 ) -> None:
     """Predict each model's cons@64 from its pass@1; shared parameters fitted leave-one-model-out."""
-    from verify.analytic_fit import REPORT_PATH, aime_table, design_notes_check, load_report
+    from verify.analytic.fit import REPORT_PATH, aime_table, design_notes_check, load_report
     try:
         doc, rows = load_report(data or REPORT_PATH)
         table = aime_table(rows, n=doc["n_samples"], n_problems=doc["n_problems"])
@@ -146,7 +146,7 @@ def aime(
     else:
         _print_aime(doc, table, notes)
     if plot is not None:
-        from verify.analytic_plot import plot_aime
+        from verify.analytic.plot import plot_aime
         typer.echo(f"wrote {_save_plot(plot_aime, plot, table, plot)}", err=as_json)
 
 
@@ -197,9 +197,9 @@ def samples(
     """Fit the vote model on a few samples per problem; predict and measure maj@k."""
     import sys
 
-    from verify.analytic_samples import analyze_samples
-    from verify.grading import grade_traces
-    from verify.importers import load_samples
+    from verify.analytic.samples import analyze_samples
+    from verify.select.grading import grade_traces
+    from evals.importers import load_samples
     ks = None if k is None else _ints(k, "--k")
 
     def progress(done: int, total: int) -> None:
@@ -233,7 +233,7 @@ def samples(
             typer.echo(f"mean absolute error vs measured (points): model {100 * result['mae_model']:.1f}, "
                        f"binomial {100 * result['mae_binomial']:.1f}")
     if plot is not None:
-        from verify.analytic_plot import plot_samples
+        from verify.analytic.plot import plot_samples
         typer.echo(f"wrote {_save_plot(plot_samples, plot, result, plot)}", err=as_json)
 
 
@@ -249,7 +249,7 @@ def pays(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """When does voting pay? Gain of maj@n over one sample, by p and wrong-answer spread."""
-    from verify.analytic import pays_range, voting_gain
+    from verify.analytic.model import pays_range, voting_gain
     ps = _floats(p, "--p")
     spreads = [_spread(x) for x in wrong.split(",") if x.strip()]
     try:

@@ -35,7 +35,7 @@ def command(
         if gold is None or pred is None:
             typer.echo("error: give GOLD and PRED, or --pairs FILE.jsonl", err=True)
             raise typer.Exit(2)
-        from verify.equivalence import check
+        from verify.checker.equivalence import check
 
         v = check(gold, pred, timeout=timeout, isolate=isolate)
         word = {True: "equal", False: "not equal", None: "undecided"}[v.equal]
@@ -47,7 +47,7 @@ def command(
     if min_accuracy is not None and not 0.0 <= min_accuracy <= 1.0:  # also rejects nan
         typer.echo(f"error: --min-accuracy must lie in [0, 1], got {min_accuracy}", err=True)
         raise typer.Exit(2)
-    from verify.batch import check_pairs, stderr_progress
+    from verify.checker.batch import check_pairs, stderr_progress
 
     try:
         summary = check_pairs(pairs, out=out, jobs=jobs, timeout=timeout, isolate=isolate,

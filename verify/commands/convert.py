@@ -15,7 +15,7 @@ def command(
     force: bool = typer.Option(False, "--force", help="Replace OUT if it exists."),
 ) -> None:
     """Convert recorded samples to the `verify` samples format (what `verify eval --samples` reads)."""
-    from verify.importers import convert
+    from evals.importers import convert
 
     try:
         n = convert(in_path, fmt, out, force=force)

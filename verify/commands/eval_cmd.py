@@ -85,8 +85,8 @@ def command(
         return
     from evals.evaluate import evaluate_samples
     from evals.table import notes_lines, results_table
-    from verify.importers import load_samples
-    from verify.io import write_json_atomic, write_jsonl_atomic
+    from evals.importers import load_samples
+    from verify.records.io import write_json_atomic, write_jsonl_atomic
 
     def progress(msg: str, milestone: bool) -> None:
         if sys.stderr.isatty():

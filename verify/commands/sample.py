@@ -51,7 +51,7 @@ def command(
     from verify.sampling.base import SamplingParams
     from verify.sampling.factory import build_generator
     from verify.sampling.run import sample_to_file
-    from verify.sampling.steps import parse_sep
+    from verify.records.steps import parse_sep
 
     try:
         problems = load_problems(dataset, data_file, limit)

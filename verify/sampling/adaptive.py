@@ -26,7 +26,7 @@ from typing import Sequence
 
 from scipy.stats import beta as beta_dist
 
-from verify.equivalence import answer_key
+from verify.checker.equivalence import answer_key
 from verify.errors import UnknownSpecError
 
 RULES = ("overtake", "esc", "beta")
@@ -93,13 +93,13 @@ def simulate(answer_lists: Sequence[Sequence[str | None]], rule: AdaptiveRule) -
 
 
 def majority(answers: Sequence[str | None]) -> str | None:
-    """Plurality answer grouped by `answer_key` (`verify.aggregate.majority_vote`, ties to
+    """Plurality answer grouped by `answer_key` (`verify.select.aggregate.majority_vote`, ties to
     the answer seen first); None if no sample has an answer.
 
     >>> majority(["2", "3", "3", None])
     '3'
     """
-    from verify.aggregate import majority_vote
+    from verify.select.aggregate import majority_vote
 
     keyed = {answer_key(a): a for a in reversed([a for a in answers if a is not None])}
     win = majority_vote([None if a is None else answer_key(a) for a in answers]).answer

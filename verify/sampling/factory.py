@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from verify.sampling.base import BACKENDS, Generator, get_generator
-from verify.types import Problem
+from verify.records.types import Problem
 
 
 def build_generator(backend: str, model: str | None = None, *, problems: Sequence[Problem] | None = None,

@@ -19,9 +19,9 @@ from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
 from verify.errors import InputError
-from verify.io import get_field, iter_jsonl
+from verify.records.io import get_field, iter_jsonl
 from verify.sampling.base import Completion, Prompt, SamplingParams
-from verify.types import Problem
+from verify.records.types import Problem
 
 _LIST_FIELDS = ("code", "response", "completions", "samples", "outputs")
 _ID_FIELDS = ("problem_id", "id", "idx", "unique_id")

@@ -1,6 +1,6 @@
 """Resumable sampling to a JSONL file: N traces per problem, one line per trace.
 
-Crash safety (see verify/io.py): every batch is appended as whole lines in one `os.write`
+Crash safety (see verify/records/io.py): every batch is appended as whole lines in one `os.write`
 and fsynced; a run first cuts a torn last line (`repair_tail`), then skips every
 (problem_id, sample_index) already in the file. A `kill -9` therefore loses at most the
 batch in flight and never leaves a corrupt line, and rerunning the same command finishes
@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
-from verify.extract import extract_answer
-from verify.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
+from verify.checker.extract import extract_answer
+from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
-from verify.sampling.steps import DEFAULT_SEP, split_steps
-from verify.types import Problem, Trace
+from verify.records.steps import DEFAULT_SEP, split_steps
+from verify.records.types import Problem, Trace
 
 
 @dataclass
@@ -176,7 +176,7 @@ class _Writer:
                                 finish_reason=c.finish_reason, sampling={**self.info, "seed": seed},
                                 meta=meta).to_dict())
         append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
-        for (p, idx, c, _), answer in zip(rows, answers):  # unfinished traces abstain, as in verify.aggregate
+        for (p, idx, c, _), answer in zip(rows, answers):  # unfinished traces abstain, as in verify.select.aggregate
             done[p.id][idx] = None if c.finish_reason == "length" else answer
         tokens = sum(c.num_tokens for _, _, c, _ in rows)
         self.report.written += len(rows)

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from verify.errors import InputError
-from verify.io import _num_to_str, get_field, iter_jsonl, read_traces, write_jsonl_atomic
-from verify.types import Trace
+from verify.records.io import _num_to_str, get_field, iter_jsonl, read_traces, write_jsonl_atomic
+from verify.records.types import Trace
 
 
 def _first(obj: dict, names: tuple[str, ...]) -> str | None:
@@ -102,7 +102,7 @@ def read_qwen_rm_maj(path: str | os.PathLike) -> Iterator[Trace]:
 
 def read_prm_scored(path: str | os.PathLike) -> Iterator[Trace]:
     """Per-sample PRM-scored lines -> traces (field names listed in the module docstring)."""
-    from verify.extract import extract_answer
+    from verify.checker.extract import extract_answer
     p = str(path)
     seen: dict[str, int] = {}
     for line, obj in iter_jsonl(path):
@@ -142,7 +142,7 @@ def read_prm_scored(path: str | os.PathLike) -> Iterator[Trace]:
 
 def read_sal(path: str | os.PathLike) -> Iterator[Trace]:
     """search-and-learn best-of-N rows -> one trace per completion."""
-    from verify.extract import extract_answer
+    from verify.checker.extract import extract_answer
     p = str(path)
     for line, obj in iter_jsonl(path):
         pid = obj.get("unique_id", obj.get("problem_id", line))

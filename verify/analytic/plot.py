@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.analytic import heterogeneous_accuracy, majority_accuracy
+from verify.analytic.model import heterogeneous_accuracy, majority_accuracy
 
 
 def _pyplot():

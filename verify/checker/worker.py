@@ -2,7 +2,7 @@
 
 `signal.alarm` only works on the main thread, and `multiprocessing.Pool` workers are daemonic
 and cannot start children. So the structural layer runs in plain child processes
-(``python -m verify._symworker``) that speak one JSON object per line over pipes. The caller
+(``python -m verify.checker._symworker``) that speak one JSON object per line over pipes. The caller
 waits on the pipe with `select` and a deadline; on timeout the child is killed (SIGKILL) and a
 fresh one is started for the next check. Idle children are reused (a small pool, one child per
 concurrent caller), and a forked process never reuses its parent's children. POSIX only.
@@ -37,7 +37,7 @@ class _Worker:
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "verify._symworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "verify.checker._symworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
         )
         self.buf = b""

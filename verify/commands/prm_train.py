@@ -1,6 +1,6 @@
 """`verify prm train`: options -> prm.train.train -> one summary line.
 
-Registered by prm/commands.py as ``app.command("train")(train_command)``. torch and
+Registered by verify/commands/prm.py as ``app.command("train")(train_command)``. torch and
 transformers are imported only when the command runs.
 """
 from __future__ import annotations

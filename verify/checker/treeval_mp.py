@@ -1,19 +1,19 @@
 """Arbitrary-range evaluation with mpmath: the slow last layer, run only in the worker process.
 
-Double-precision evaluation (`verify.evaluate`) overflows beyond about 1e308, so a comparison
+Double-precision evaluation (`verify.checker.treeval`) overflows beyond about 1e308, so a comparison
 such as ``10^{400}\\sqrt{2}`` vs ``\\sqrt{2} \\cdot 10^{400}`` is undecided there. This module
 evaluates the same trees with mpmath's multiprecision complex numbers (30 significant digits,
 unbounded exponent range). The worker uses it when no point could be evaluated in double precision.
 It stays bounded: any intermediate result whose |log2| would exceed 1e30, trig arguments
 above 1e6, factorials of non-integers or of arguments above 1e30 raise `EvalError`.
 mpmath's precision context is process-global, not thread-safe, which is why this runs only in
-the single-threaded worker (`verify._symworker` sets `HIGH_RANGE`).
+the single-threaded worker (`verify.checker._symworker` sets `HIGH_RANGE`).
 """
 from __future__ import annotations
 
 from contextvars import ContextVar
 
-from verify.evaluate import EvalError, _tick
+from verify.checker.treeval import EvalError, _tick
 
 DPS = 30
 MAX_LOG2 = 1e30
@@ -24,7 +24,7 @@ HIGH_RANGE: ContextVar[bool] = ContextVar("verify_high_range", default=False)
 def evaluate_mp(node: tuple, env: dict[str, complex]):
     """mpmath complex value of a tree (raises EvalError).
 
-    >>> from verify.mathparse import parse_answer
+    >>> from verify.checker.mathparse import parse_answer
     >>> v = evaluate_mp(parse_answer("10^{400} \\\\cdot 2"), {})
     >>> str(v.real)[:6], int(__import__("mpmath").log10(v.real))
     ('2.0e+4', 400)

@@ -1,4 +1,4 @@
-"""Evaluation of answer trees (from `verify.mathparse`): exact rationals and complex floats.
+"""Evaluation of answer trees (from `verify.checker.mathparse`): exact rationals and complex floats.
 
 `exact(tree)` gives a `Fraction` for trees built from numbers, + - * / and integer powers
 (bounded to 20,000 bits). `evaluate(tree, env)` gives a complex float with the free symbols
@@ -78,7 +78,7 @@ def decimals(node: tuple) -> list[tuple]:
 def exact(node: tuple) -> Fraction | None:
     """The exact rational value of a tree built from numbers, + - * / and integer powers.
 
-    >>> from verify.mathparse import parse_answer
+    >>> from verify.checker.mathparse import parse_answer
     >>> exact(parse_answer("2^{10} - \\\\frac{1}{2}")), exact(parse_answer("\\\\sqrt{2}")) is None
     (Fraction(2047, 2), True)
     """
@@ -129,7 +129,7 @@ def _real(z: complex) -> float:
 def evaluate(node: tuple, env: dict[str, complex]) -> complex:
     """Complex value of a tree with symbols bound by `env` (raises EvalError).
 
-    >>> from verify.mathparse import parse_answer
+    >>> from verify.checker.mathparse import parse_answer
     >>> evaluate(parse_answer("x^2 + i"), {"x": 3})
     (9+1j)
     """

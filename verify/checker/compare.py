@@ -1,4 +1,4 @@
-"""Structural and numeric comparison of two parsed answers (trees from `verify.mathparse`).
+"""Structural and numeric comparison of two parsed answers (trees from `verify.checker.mathparse`).
 
 Containers are compared by kind: bare lists and sets as multisets (a perfect matching of equal
 elements), tuples and matrices in order, intervals by endpoints and open/closed ends, equations
@@ -12,14 +12,14 @@ expressions are compared exactly with `Fraction` instead. When a side contains a
 with at least 3 significant digits and the other side is not a plain rational, the decimal is
 treated as rounded: equal when it is the other value rounded or truncated at its last digit
 (constants), or within half a unit of its last significant digit relatively (expressions).
-Evaluation (`verify.evaluate`) is bounded, and a per-thread/per-task deadline is checked at
+Evaluation (`verify.checker.treeval`) is bounded, and a per-thread/per-task deadline is checked at
 every step (`BudgetExceeded`).
 """
 from __future__ import annotations
 
-from verify.evaluate import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
+from verify.checker.treeval import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
                              exact, free_symbols)
-from verify.numeric import Num, numbers_equal
+from verify.checker.numeric import Num, numbers_equal
 
 __all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "NeedsWorker", "equal", "scalars_equal"]
 
@@ -100,9 +100,9 @@ def _values(a: tuple, b: tuple, syms: list[str], ev, points: int):
 
 
 def _high_range(a: tuple, b: tuple, syms: list[str], rel: float) -> bool | None:
-    """No point evaluated in double precision: in the worker, retry with mpmath (`verify.evaluate_mp`);
+    """No point evaluated in double precision: in the worker, retry with mpmath (`verify.checker.treeval_mp`);
     in-process under a budget, hand the case to the worker; otherwise undecided."""
-    from verify.evaluate_mp import HIGH_RANGE, evaluate_mp
+    from verify.checker.treeval_mp import HIGH_RANGE, evaluate_mp
 
     if not HIGH_RANGE.get():
         if DEADLINE.get() is not None:
@@ -258,7 +258,7 @@ def _constant_side(node: tuple) -> tuple | None:
 def equal(a: tuple, b: tuple) -> bool | None:
     """Tri-state equality of two answer trees (see module docstring).
 
-    >>> from verify.mathparse import parse_answer
+    >>> from verify.checker.mathparse import parse_answer
     >>> equal(parse_answer("{1,\\\\sqrt{4}}"), parse_answer("{2,1}"))
     True
     """

@@ -1,9 +1,9 @@
 """Worker process for the structural layer: reads JSON lines {"gold", "pred"}, writes verdicts.
 
 Here the structural layer also has its slow last step, arbitrary-range evaluation with mpmath
-(`verify.evaluate_mp`), for values beyond double precision.
+(`verify.checker.treeval_mp`), for values beyond double precision.
 
-Started by `verify.worker` as ``python -m verify._symworker``; it prints ``"ready"`` once its
+Started by `verify.checker.worker` as ``python -m verify.checker._symworker``; it prints ``"ready"`` once its
 imports are done, then answers one line per request until stdin closes. A request
 {"sleep": seconds} only sleeps (a test hook for the timeout machinery).
 """
@@ -15,8 +15,8 @@ import time
 
 
 def main() -> None:
-    from verify.equivalence import structural_compare
-    from verify.evaluate_mp import HIGH_RANGE
+    from verify.checker.equivalence import structural_compare
+    from verify.checker.treeval_mp import HIGH_RANGE
 
     HIGH_RANGE.set(True)  # this process is single-threaded: mpmath's global context is safe here
     out = sys.stdout

@@ -43,7 +43,7 @@ def eval_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
 ) -> None:
     """ProcessBench: accuracy on erroneous and on correct samples, F1, step AUROC (95% CIs)."""
-    from prm.evaluate import evaluate_processbench
+    from prm.processbench import evaluate_processbench
     from prm.scorers import load_scorer
     try:
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
@@ -53,7 +53,7 @@ def eval_command(
         if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
             raise InputError("no samples in file", path=str(data))
         if json_out is not None:
-            from verify.io import write_json_atomic
+            from verify.records.io import write_json_atomic
             write_json_atomic(json_out, _json_safe(result))
     except VerifyError as exc:
         _fail(exc)
@@ -107,7 +107,7 @@ def score_command(
     """Add `step_scores` to every trace of a samples file (resumable)."""
     from prm.score_file import load_questions, score_samples
     from prm.scorers import load_scorer
-    from verify.sampling.steps import parse_sep
+    from verify.records.steps import parse_sep
     try:
         qs = load_questions(questions) if questions is not None else None
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
@@ -133,9 +133,9 @@ def _json_safe(obj: Any) -> Any:
 
 
 def _register_train() -> None:
-    # prm/cli_train.py is the trainer side's thin command; it must not import torch at import time
-    if importlib.util.find_spec("prm.cli_train") is not None:
-        from prm.cli_train import train_command
+    # verify/commands/prm_train.py is the trainer side's thin command; it must not import torch at import time
+    if importlib.util.find_spec("verify.commands.prm_train") is not None:
+        from verify.commands.prm_train import train_command
         app.command("train")(train_command)
 
 

@@ -32,10 +32,10 @@ Three models, each a strict generalisation of the one before:
 
    Small phi (below 1) means a U-shaped spread: most problems are almost always or almost
    never solved, so voting recovers much less than the pooled binomial promises. Fitting
-   lives in `verify.analytic_fit`.
+   lives in `verify.analytic.fit`.
 
 Tie policies, for all models: `random` (uniform among tied top answers; the expectation of
-`verify.aggregate.majority_vote(tie="random")`), `strict` (a tie loses) and
+`verify.select.aggregate.majority_vote(tie="random")`), `strict` (a tie loses) and
 `at-least-half` (a tie for the top wins; for two answers: at least N/2 votes).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Tokenizer and recursive-descent parser for one scalar LaTeX / plain-text math expression.
 
-Builds plain tuples (see `verify.mathparse` for the tree kinds), never calling `eval`,
+Builds plain tuples (see `verify.checker.mathparse` for the tree kinds), never calling `eval`,
 `sympify` or `parse_expr`, so untrusted model text cannot run code. Input length, nesting depth
 and node count are bounded (`MAX_CHARS`, `MAX_DEPTH`, `MAX_NODES`); beyond them `ParseError`.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from verify.numeric import _decimal
+from verify.checker.numeric import _decimal
 
 MAX_CHARS = 5000
 MAX_DEPTH = 60

@@ -2,17 +2,17 @@
 
 Layers, cheapest first; the first that decides wins (`Verdict.method` names it):
 
-1. ``string``  - equal normal forms (`verify.normalize`), e.g. ``\\left(x\\right)`` vs ``(x)``.
-2. ``numeric`` - both sides plain numbers (`verify.numeric`): exact rationals, ``025`` = 25,
+1. ``string``  - equal normal forms (`verify.checker.normalize`), e.g. ``\\left(x\\right)`` vs ``(x)``.
+2. ``numeric`` - both sides plain numbers (`verify.checker.numeric`): exact rationals, ``025`` = 25,
    ``1,000``, ``2\\frac12``, ``10\\%`` = 10 or 0.1, decimals that round an exact value.
 3. ``time`` / ``text`` / ``base`` - clock times (``20:34`` = ``8:34 PM``); word answers compared
    case-blind; numbers with a base subscript compared by their digits (``52_8`` = ``52``).
 4. ``list``    - comma lists whose items are all plain numbers (unordered when bare).
-5. ``structural`` - everything else: the bounded parser (`verify.mathparse`) and randomised
-   identity testing (`verify.compare`) for expressions, sets, tuples, intervals, matrices,
+5. ``structural`` - everything else: the bounded parser (`verify.checker.mathparse`) and randomised
+   identity testing (`verify.checker.compare`) for expressions, sets, tuples, intervals, matrices,
    equations and inequalities. It first runs in-process under a 50 ms budget (every step is
    size-bounded and checks a deadline); a case that needs more moves to a killable worker
-   process under the hard timeout (`verify.worker`), so a check returns within `timeout`
+   process under the hard timeout (`verify.checker.worker`), so a check returns within `timeout`
    seconds from any thread, asyncio task or process. `isolate=True` sends every structural
    case to the worker.
 
@@ -26,10 +26,10 @@ from __future__ import annotations
 import re
 import time
 
-from verify.extract import extract_answer
-from verify.normalize import FUNCTION_WORDS, choice_value, normalize, unit_of
-from verify.numeric import numbers_equal, parse_number, parse_time
-from verify.types import Verdict
+from verify.checker.extract import extract_answer
+from verify.checker.normalize import FUNCTION_WORDS, choice_value, normalize, unit_of
+from verify.checker.numeric import numbers_equal, parse_number, parse_time
+from verify.records.types import Verdict
 
 DEFAULT_TIMEOUT = 5.0
 IN_PROCESS_BUDGET = 0.05  # seconds the structural layer may run in-process before it moves to a worker
@@ -128,7 +128,7 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
 
 def structural_compare(a: str, b: str, budget: float | None = None) -> tuple[bool | None, str, str]:
     """The structural layer on two normalised answers; raises BudgetExceeded after `budget` s."""
-    from verify.compare import DEADLINE
+    from verify.checker.compare import DEADLINE
 
     token = DEADLINE.set(None if budget is None else time.monotonic() + budget)
     try:
@@ -138,8 +138,8 @@ def structural_compare(a: str, b: str, budget: float | None = None) -> tuple[boo
 
 
 def _structural(a: str, b: str) -> tuple[bool | None, str, str]:
-    from verify.compare import equal
-    from verify.mathparse import ParseError, parse_answer
+    from verify.checker.compare import equal
+    from verify.checker.mathparse import ParseError, parse_answer
 
     trees = []
     for side, s in (("gold", a), ("pred", b)):
@@ -205,14 +205,14 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
         eq, reason, method = structural_compare(na, nb)
         return Verdict(eq, reason, a, b, method)
     if not isolate:
-        from verify.compare import BudgetExceeded
+        from verify.checker.compare import BudgetExceeded
 
         try:
             eq, reason, method = structural_compare(na, nb, budget=min(timeout, IN_PROCESS_BUDGET))
             return Verdict(eq, reason, a, b, method)
         except BudgetExceeded:
             pass
-    from verify.worker import POOL, WorkerCrashed, WorkerTimeout
+    from verify.checker.worker import POOL, WorkerCrashed, WorkerTimeout
 
     try:
         out = POOL.run({"gold": na, "pred": nb}, timeout)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verify.errors import InputError
-from verify.io import append_jsonl, iter_jsonl
+from verify.records.io import append_jsonl, iter_jsonl
 
 CHUNK = 256
 _SCALARS = (str, int, float)
@@ -93,7 +93,7 @@ def _expected(obj: dict, path: str, line: int) -> bool | None:
 
 
 def _check_chunk(args: tuple[list[tuple], float | None, bool]) -> list[dict]:
-    from verify.equivalence import check
+    from verify.checker.equivalence import check
 
     pairs, timeout, isolate = args
     out = []

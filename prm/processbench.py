@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from prm.formats import iter_processbench
-from verify.io import append_jsonl
+from verify.records.io import append_jsonl
 from verify.progress import progress_line
 
 Z95 = 1.959963984540054

@@ -1,16 +1,16 @@
 """Fit the vote model to recorded samples and predict maj@k beyond what was sampled.
 
 From the first `fit_k` samples of each problem (e.g. 4), fit by maximum likelihood
-(`verify.analytic_fit`): a Beta prior of per-problem accuracy (beta-binomial likelihood of
+(`verify.analytic.fit`): a Beta prior of per-problem accuracy (beta-binomial likelihood of
 the correct counts), the number m of equally likely wrong answers (likelihood of how the
 wrong samples split into distinct answers) and the share of non-correct samples that
 abstain. The prediction for maj@k averages each problem's posterior win probability:
-maj@k = mean_i sum_c BetaBinom(c; k, a + c_i, b + s_i - c_i) g(c) (`verify.analytic`).
+maj@k = mean_i sum_c BetaBinom(c; k, a + c_i, b + s_i - c_i) g(c) (`verify.analytic.model`).
 
 It is compared with the exact unbiased maj@k from *all* samples
-(`verify.estimators.majority_at_k`, random tie-breaking) and with the pooled binomial
+(`verify.select.estimators.majority_at_k`, random tie-breaking) and with the pooled binomial
 (every problem at the mean accuracy, one wrong answer). Samples are graded and grouped into
-answer classes by `verify.grading.grade_traces` exactly as `verify eval` does.
+answer classes by `verify.select.grading.grade_traces` exactly as `verify eval` does.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from typing import Sequence
 
 import numpy as np
 
-from verify.analytic import majority_accuracy, posterior_accuracy
-from verify.analytic_fit import fit_beta, fit_spread
+from verify.analytic.model import majority_accuracy, posterior_accuracy
+from verify.analytic.fit import fit_beta, fit_spread
 from verify.errors import InputError
-from verify.estimators import bootstrap_ci, majority_at_k
-from verify.grading import GradedProblem
+from verify.select.estimators import bootstrap_ci, majority_at_k
+from verify.select.grading import GradedProblem
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ Methods are plain functions in a registry, addressed everywhere by one spec gram
 - Best-of-N (Cobbe et al. 2021, arXiv:2110.14168; Lightman et al. 2023,
   arXiv:2305.20050): the trace with the highest (PRM- or RM-) score wins.
 
-Answers are any hashables (strings, or integer class ids from `verify.grading`);
-grouping by mathematical equivalence is done *before* voting, by `verify.grading`.
+Answers are any hashables (strings, or integer class ids from `verify.select.grading`);
+grouping by mathematical equivalence is done *before* voting, by `verify.select.grading`.
 
 Policy for missing answers: an answer of `None` (nothing could be extracted) and a trace
 with `finish_reason == "length"` (unfinished) *abstain*: they never win a vote and are never
@@ -26,7 +26,7 @@ Tie rules (documented, deterministic unless `"random"`):
 - `"random"`: uniform among tied classes, using the `numpy.random.Generator` passed as `rng`.
 For best-of-N, tied top scores are broken the same way (`"first"`: lowest index).
 Because samples are exchangeable, `"first"` averaged over random subsets has the same
-expectation as `"random"`; `verify.estimators` computes that expectation exactly.
+expectation as `"random"`; `verify.select.estimators` computes that expectation exactly.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
 from verify.errors import UnknownSpecError
-from verify.types import Trace
+from verify.records.types import Trace
 
 TIE_RULES = ("first", "score", "random")
 REDUCTIONS = ("prod", "min", "last", "mean")
@@ -198,7 +198,7 @@ def majority_vote(items: Sequence[Any], *, scores: Sequence[float | None] | None
     """Most common answer; `None` answers and unfinished traces abstain.
 
     `items` are answers (hashables, None = abstain) or `Trace`s. `key` maps an answer to
-    its class (e.g. `verify.equivalence.answer_key`); default: the answer itself.
+    its class (e.g. `verify.checker.equivalence.answer_key`); default: the answer itself.
 
     >>> v = majority_vote(["4", "5", "5", "4", None])
     >>> v.answer, v.counts, v.tied
@@ -314,7 +314,7 @@ def aggregate(spec: str | MethodSpec, items: Sequence[Any], scores: Sequence[flo
     """
     ms = spec if isinstance(spec, MethodSpec) else parse_method(spec)
     if ms.name == "pass":
-        raise ValueError("pass@k is an oracle over k samples, not an aggregator; use verify.estimators")
+        raise ValueError("pass@k is an oracle over k samples, not an aggregator; use verify.select.estimators")
     k = len(items) if ms.k is None else ms.k
     if k > len(items):
         raise ValueError(f"{ms.spec} needs k={k} samples but only {len(items)} are given")

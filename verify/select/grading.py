@@ -27,9 +27,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from verify.aggregate import trace_score
+from verify.select.aggregate import trace_score
 from verify.errors import InputError
-from verify.types import Trace
+from verify.records.types import Trace
 
 GROUPINGS = ("equivalence", "string")
 GRADINGS = ("checker", "source")
@@ -99,14 +99,14 @@ def trace_answer(trace: Trace) -> str | None:
     if trace.answer is not None:
         return str(trace.answer)
     if trace.text:
-        from verify.extract import extract_answer
+        from verify.checker.extract import extract_answer
         return extract_answer(trace.text)
     return None
 
 
 def _gold_answer(gold: str) -> str:
     if "\\boxed" in gold:
-        from verify.extract import extract_answer
+        from verify.checker.extract import extract_answer
         return extract_answer(gold, fallback_last_number=False) or gold
     return gold
 
@@ -125,7 +125,7 @@ def group_answers(answers: Sequence[str | None], *, group: str = "equivalence",
     if group == "string":
         key = key or (lambda a: a)
     elif key is None:
-        from verify.equivalence import answer_key as key
+        from verify.checker.equivalence import answer_key as key
     buckets: dict[str, list[int]] = {}
     for i, a in enumerate(answers):
         if a is not None:
@@ -139,7 +139,7 @@ def group_answers(answers: Sequence[str | None], *, group: str = "equivalence",
             reps.append(answers[buckets[b][0]])
     else:
         if compare is None:
-            from verify.equivalence import compare_answers as compare
+            from verify.checker.equivalence import compare_answers as compare
         cache: dict[tuple[str, str], bool | None] = {}
         rep_keys: list[str] = []
         for b in order:
@@ -185,7 +185,7 @@ def grade_traces(traces: Iterable[Trace], *, group: str = "equivalence", grade: 
     if grade not in GRADINGS:
         raise ValueError(f"unknown grading {grade!r}; known: {', '.join(GRADINGS)}")
     if compare is None:
-        from verify.equivalence import compare_answers as compare
+        from verify.checker.equivalence import compare_answers as compare
     by_problem: dict[str, list[Trace]] = defaultdict(list)
     for t in traces:
         by_problem[t.problem_id].append(t)

@@ -1,4 +1,4 @@
-"""Fitting the heterogeneity/plurality vote model (`verify.analytic`) to data, by maximum
+"""Fitting the heterogeneity/plurality vote model (`verify.analytic.model`) to data, by maximum
 likelihood, and checking it against published AIME 2024 results.
 
 Two parameters are fitted, each by maximum likelihood from what is available:
@@ -33,7 +33,7 @@ from scipy.optimize import minimize, minimize_scalar
 from scipy.special import gammaln
 from scipy.stats import betabinom
 
-from verify.analytic import heterogeneous_accuracy, majority_accuracy, sampling_se
+from verify.analytic.model import heterogeneous_accuracy, majority_accuracy, sampling_se
 from verify.errors import InputError
 from verify.paths import data_path
 

@@ -27,7 +27,7 @@ construction as Chen et al. 2021's pass@k, arXiv:2107.03374, applied to every me
 
 Score ties in best-of-k: `tie="random"` gives each tied top sample equal chance (the
 expected accuracy under random tie-breaking); `tie="first"` picks the lowest sample index,
-as `verify.aggregate.best_of` does.
+as `verify.select.aggregate.best_of` does.
 
 95% confidence intervals: percentile bootstrap over problems (seeded), `bootstrap_ci`.
 """

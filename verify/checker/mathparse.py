@@ -1,9 +1,9 @@
 """A small, bounded recursive-descent parser for LaTeX / plain-text math answers.
 
-It turns a normalised answer (see `verify.normalize`) into a tree of plain tuples, never calling
+It turns a normalised answer (see `verify.checker.normalize`) into a tree of plain tuples, never calling
 `eval`, `sympify` or `parse_expr`, so untrusted model text cannot run code. This module reads
 the structure (lists, sets, tuples, intervals, unions, matrices, equations, inequalities, and
-``a \\pm b``); `verify.latex_expr` parses each scalar expression, with bounded input length,
+``a \\pm b``); `verify.checker.latex_expr` parses each scalar expression, with bounded input length,
 nesting depth and node count. Beyond a bound `ParseError` is raised and the checker answers
 "undecided".
 
@@ -24,8 +24,8 @@ expression means degrees (times pi/180), ``2\\frac{1}{2}`` and ``1 1/2`` are mix
 from __future__ import annotations
 
 import re
-from verify.evaluate import free_symbols
-from verify.latex_expr import _CLOSE, _OPEN, GREEK, ParseError, _matching, parse_expr, tokenize
+from verify.checker.treeval import free_symbols
+from verify.checker.latex_expr import _CLOSE, _OPEN, GREEK, ParseError, _matching, parse_expr, tokenize
 
 RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=",
         "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=",

@@ -1,0 +1,18 @@
+"""The math answer checker: model text -> answer -> tri-state `Verdict`.
+
+    >>> from verify.checker import check, extract_answer
+    >>> extract_answer("so the answer is \\\\boxed{\\\\frac{1}{2}}")
+    '\\\\frac{1}{2}'
+    >>> check("1/2", "0.5").equal
+    True
+
+Inside: extraction (`extract`), normalisation (`normalize`), numbers (`numeric`), the bounded
+LaTeX parser (`latex_expr`, `mathparse`), tree evaluation (`treeval`, `treeval_mp`),
+comparison (`compare`), the layered equivalence (`equivalence`), the hard-timeout worker
+(`worker`, `_symworker`) and batch checking of JSONL pairs (`batch`).
+"""
+from verify.checker.equivalence import DEFAULT_TIMEOUT, answer_key, check, compare_answers, equivalent
+from verify.checker.extract import extract_answer
+from verify.records.types import Verdict
+
+__all__ = ["DEFAULT_TIMEOUT", "Verdict", "answer_key", "check", "compare_answers", "equivalent", "extract_answer"]
