@@ -11,7 +11,8 @@ no vote). With leader count c1, runner-up count c2 and r samples left in the bud
   the latest window (round) of `round_size` samples are the same non-empty answer.
 * `beta` (Adaptive-Consistency, Aggarwal et al., EMNLP 2023): stop when
   P(p1 > p2 | counts) >= confidence under a Beta(c1 + 1, c2 + 1) posterior on the leader's
-  share of the two top answers, i.e. `scipy.stats.beta.sf(0.5, c1 + 1, c2 + 1)`.
+  share of the two top answers, i.e. `scipy.stats.beta.sf(0.5, c1 + 1, c2 + 1)`, computed
+  exactly without scipy (`beta_sf_half`) so that `import verify.sampling` stays light.
   With confidence 0.95 that means, e.g., 4-0, 6-1 or 8-2.
 
 `simulate` replays recorded answer lists through a rule (to measure samples saved and
@@ -20,16 +21,28 @@ runs the same rule live.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
-
-from scipy.stats import beta as beta_dist
 
 from verify.checker.equivalence import answer_key
 from verify.errors import UnknownSpecError
 
 RULES = ("overtake", "esc", "beta")
+
+
+def beta_sf_half(a: int, b: int) -> float:
+    """P(X > 1/2) for X ~ Beta(a, b) with integer a, b >= 1, exactly.
+
+    For integer shapes the Beta tail is a binomial sum: P(X > 1/2) = P(Bin(a + b - 1, 1/2) <= a - 1)
+    (the order-statistic identity), the same value as `scipy.stats.beta.sf(0.5, a, b)`.
+
+    >>> beta_sf_half(5, 1), round(beta_sf_half(7, 2), 6)
+    (0.96875, 0.964844)
+    """
+    m = a + b - 1
+    return sum(math.comb(m, j) for j in range(a)) / 2 ** m
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,7 @@ class AdaptiveRule:
             return (len(window) == self.round_size and window[0] is not None
                     and len({answer_key(a) if a is not None else None for a in window}) == 1)
         if self.rule == "beta":
-            return c1 > 0 and float(beta_dist.sf(0.5, c1 + 1, c2 + 1)) >= self.confidence
+            return c1 > 0 and beta_sf_half(c1 + 1, c2 + 1) >= self.confidence
         return False
 
     def next_round(self, used: int) -> int:
