@@ -64,6 +64,14 @@ _TRANSLATE = str.maketrans({"×": "*", "·": "*", "∗": "*", "÷": "/", "−": 
 _OPERATOR_WORDS = frozenset({"x", "times", "of", "by", "multiplied", "divided", "plus", "minus",
                              "over", "per", "mod", "modulo", "remainder", "rem"})
 _SINGLE_LETTER_WORDS = frozenset({"a", "A", "I"})  # other one-letter words are variables: "= 32 r^5"
+# units and currencies that may be glued to a number ("15km", "$80/week") without making it a variable
+_UNIT_WORDS = frozenset("""
+    dollars dollar usd cents cent euros euro eur pounds pound gbp yen rupees rs
+    km cm mm kg mg lb lbs oz mph kph kmh ft feet foot inch inches yd yards yard mi miles mile
+    meters meter metres metre liters liter litres litre ml gallons gallon quarts quart cups cup
+    hours hour hrs hr h minutes minute mins min seconds second secs sec s days day weeks week wk
+    months month years year yrs yr
+    """.split())
 _GSM8K_ANNOT = re.compile(r"<<([^<>]{0,400})>>")
 _TOKEN = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]\d)|\d+(?:\.\d+)?|\.\d+)"
@@ -214,6 +222,9 @@ def _runs(toks: list[tuple[str, str]]) -> list[list[_Side]]:
             continue
         if kind == "sp" and "\n" in val:
             kind = "other"  # a calculation does not continue over a line break
+        unit = kind == "word" and _is_unit(val, toks, i)
+        if unit and cur and cur[-1] == ("op", "/") and not prev_was_space:
+            cur.pop()  # "$80/week": a rate's unit, not a division
         if kind in ("num", "op", "lp", "rp", "eq", "pct"):
             if not cur:
                 start_after_word = prev_breaker == "word"
@@ -224,11 +235,26 @@ def _runs(toks: list[tuple[str, str]]) -> list[list[_Side]]:
             prev_was_space = True
         else:
             if cur and any(k == "eq" for k, _ in cur):
-                end_attached = kind == "word" and (not prev_was_space or _binds(val) or (
+                end_attached = kind == "word" and not unit and (not prev_was_space or _binds(val) or (
                     len(val) == 1 and val not in _SINGLE_LETTER_WORDS))
                 runs.append(_split_sides(cur, start_attached, start_after_word, end_attached))
             cur, prev_breaker, prev_word, prev_was_space = [], kind, val, False
     return runs
+
+
+def _is_unit(word: str, toks: list[tuple[str, str]], i: int) -> bool:
+    """Is the word at toks[i] a unit after a number ("15km", "$0.2 per minute"), not an operand?
+
+    One-letter units count only when glued ("5h") and followed by no operand; "per" counts
+    when a word follows it (a rate), not a number ("60 per 2" is a division).
+    """
+    nxt = next((t for t in toks[i + 1:] if t[0] != "sp"), ("other", ""))
+    low = word.lower()
+    if low == "per":
+        return nxt[0] == "word"
+    if low not in _UNIT_WORDS:
+        return False
+    return len(low) > 1 or (toks[i - 1][0] == "num" and nxt[0] not in ("num", "lp", "op"))
 
 
 def _binds(word: str) -> bool:

@@ -64,6 +64,12 @@ def test_evaluate_refuses(expr):
     ("3p + e = 124", []), ("f(3) = 9", []), ("2x + 3 = 11", []), ("15 pages x 1/3 = 5 pages", []),
     ("apples * 3 = 6", []), ("x = 5", []), ("The answer is 42.", []), ("5! = 120", []),
     ("2 \\approx 3 - 1", []), ("Let 3 = y + 2", []),
+    # a currency sign or unit glued to the result is still a checked claim (GSM8K text is full of $)
+    ("Weng earns 12/60 = $0.2 per minute.", [True]), ("Weng earns 12/60 = $0.3 per minute.", [False]),
+    ("She runs 5 * 3 = 15km", [True]), ("She runs 5 * 3 = 16km", [False]),
+    ("20 x $4 = $80/week", [True]), ("20 x $4 = $81/week", [False]),
+    ("speed is 60/2 = 30 per hour", [True]), ("It takes 3 * 20 = 60min.", [True]),
+    ("60 per 2 = 30", []), ("x = 3 s", []), ("so 2 * 3 = 6 m", []),  # "per" before a number, one-letter words
 ])
 def test_check_step_table(text, holds):
     assert [c.holds for c in check_step(text)] == holds
