@@ -104,7 +104,10 @@ class TransformersGenerator:
             return prompt
         if not getattr(self.tok, "chat_template", None):
             raise InputError("chat messages given but the tokenizer has no chat template", field="prompt")
-        return self.tok.apply_chat_template(as_messages(prompt), tokenize=False, add_generation_prompt=True)
+        messages = as_messages(prompt)
+        if messages and messages[-1].get("role") == "assistant":  # a partial answer to continue (prm label)
+            return self.tok.apply_chat_template(messages, tokenize=False, continue_final_message=True)
+        return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         import torch
