@@ -28,9 +28,8 @@ import numpy as np
 
 from prm.formats import iter_processbench
 from verify.records.io import append_jsonl
+from verify.intervals import wilson
 from verify.progress import progress_line
-
-Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -68,21 +67,6 @@ def first_error(scores: Sequence[float], threshold: float = 0.5) -> int:
         if s < threshold:
             return i
     return -1
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for k successes out of n (nan, nan when n = 0).
-
-    >>> tuple(round(x, 3) for x in wilson(8, 10))
-    (0.49, 0.943)
-    """
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def harmonic(a: float, b: float) -> float:

@@ -50,7 +50,7 @@ def test_majority_tie_rules():
     assert majority_vote(["a", "b"], scores=[0.5, 0.5], tie="score").answer == "a"
     rng = np.random.default_rng(0)
     wins = [majority_vote(answers, tie="random", rng=rng).answer for _ in range(2000)]
-    assert 0.45 < wins.count("4") / 2000 < 0.55
+    assert wins.count("4") == 957                            # seeded: about half, as a fair tie rule gives
     with pytest.raises(ValueError):
         majority_vote(answers, tie="random")
 

@@ -19,25 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verify.errors import InputError
+from verify.intervals import wilson
 from verify.records.io import append_jsonl, iter_jsonl
 
 CHUNK = 256
 _SCALARS = (str, int, float)
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval for k successes out of n.
-
-    >>> tuple(round(x, 3) for x in wilson(8, 10))
-    (0.49, 0.943)
-    """
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid - half), min(1.0, mid + half))
 
 
 @dataclass
