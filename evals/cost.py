@@ -84,13 +84,16 @@ def pareto_front(accuracy: Sequence[float], cost: Sequence[float]) -> list[bool]
 def cheapest_within_ci_of_best(accuracy: Sequence[float], ci_low: Sequence[float],
                                cost: Sequence[float]) -> int | None:
     """Index of the cheapest method whose accuracy lies inside the 95% CI of the most
-    accurate method (accuracy >= the best method's ci_low). Ties go to the earlier method.
+    accurate method (accuracy >= the best method's ci_low). Equal cost goes to the more
+    accurate method, then to the earlier one.
 
     >>> cheapest_within_ci_of_best([0.60, 0.70, 0.68], [0.50, 0.62, 0.60], [1, 8, 4])
     2
+    >>> cheapest_within_ci_of_best([0.570, 0.650, 0.66], [0.5, 0.55, 0.56], [8, 8, 16])
+    1
     """
     if not accuracy:
         return None
     best = max(range(len(accuracy)), key=lambda i: (accuracy[i], -cost[i]))
     ok = [i for i in range(len(accuracy)) if accuracy[i] >= ci_low[best]]
-    return min(ok, key=lambda i: (cost[i], i))
+    return min(ok, key=lambda i: (cost[i], -accuracy[i], i))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from evals.cost import Prices, cheapest_within_ci_of_best, method_cost, pareto_front
 
 
@@ -29,3 +31,13 @@ def test_cheapest_within_ci():
     assert cheapest_within_ci_of_best([0.9, 0.5], [0.8, 0.4], [8, 1]) == 0
     assert cheapest_within_ci_of_best([0.85, 0.9], [0.8, 0.8], [1, 8]) == 0
     assert cheapest_within_ci_of_best([], [], []) is None
+
+
+@pytest.mark.parametrize("acc,ci_low,cost,expected", [
+    ([0.570, 0.650, 0.660], [0.50, 0.55, 0.56], [8, 8, 16], 1),   # same cost: the more accurate one (was 0)
+    ([0.650, 0.570, 0.660], [0.55, 0.50, 0.56], [8, 8, 16], 0),
+    ([0.60, 0.60, 0.61], [0.5, 0.5, 0.5], [4, 4, 8], 0),           # same cost and accuracy: the earlier one
+    ([0.57, 0.65], [0.50, 0.60], [8, 8], 1),                        # 0.57 is outside the best's CI anyway
+])
+def test_cheapest_within_ci_breaks_cost_ties_by_accuracy(acc, ci_low, cost, expected):
+    assert cheapest_within_ci_of_best(acc, ci_low, cost) == expected
