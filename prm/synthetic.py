@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import string
 from pathlib import Path
 from typing import Any, Sequence
@@ -136,3 +137,76 @@ def save_tiny_model(out_dir: "str | Path", *, kind: str = "llama", head: str = "
 
         save_spec(with_head(get_spec(spec), head), out_dir)
     return out_dir
+
+
+# --- a scripted world with known step labels, for `verify prm label` end to end ---
+#
+# A problem adds a few one-digit numbers; a trace states running totals one step each
+# ("3+4=7", "7+2=9") and ends with "\boxed{9}". A wrong step is one to three too high (so two
+# errors never cancel), and the trace goes on from its wrong value, so the Math-Shepherd label
+# of a step is known exactly: 1 while every step so far is right, 0 from the first wrong step on. `chain_rollout` is the
+# matching generator: it continues a prefix correctly from the last value it states.
+
+_CHAIN_Q = re.compile(r"Add (\d+(?:, \d+)+)\.")
+_CHAIN_STEP = re.compile(r"(\d+)\+(\d+)=(-?\d+)")
+
+
+def make_chain_problems(n: int, *, seed: int = 0, min_terms: int = 3, max_terms: int = 5) -> list[dict]:
+    """`n` problems "Add a, b, c." with their answers, as rows of a data file.
+
+    >>> make_chain_problems(1, seed=2)
+    [{'id': 'chain-0', 'question': 'Add 1, 1, 5.', 'answer': '7'}]
+    """
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        terms = [rng.randint(0, 9) for _ in range(rng.randint(min_terms, max_terms))]
+        out.append({"id": f"chain-{i}", "question": f"Add {', '.join(map(str, terms))}.", "answer": str(sum(terms))})
+    return out
+
+
+def make_chain_traces(problems: list[dict], per_problem: int, *, seed: int = 0,
+                      error_rate: float = 0.25) -> tuple[list[dict], list[list[int]]]:
+    """Samples-file rows for `problems` and the true step labels of each row.
+
+    >>> rows, labels = make_chain_traces([{"id": "c", "question": "Add 1, 2, 3.", "answer": "6"}], 1, seed=0)
+    >>> rows[0]["text"].split("\\n\\n"), labels[0]
+    (['1+2=3', '3+3=6', '\\\\boxed{6}'], [1, 1, 1])
+    """
+    rng = random.Random(seed)
+    rows, labels = [], []
+    for p in problems:
+        terms = [int(x) for x in _CHAIN_Q.search(p["question"]).group(1).split(", ")]
+        for j in range(per_problem):
+            value, steps, ok, lab = terms[0], [], True, []
+            for t in terms[1:]:
+                right = value + t
+                new = right + rng.choice((1, 2, 3)) if rng.random() < error_rate else right
+                ok = ok and new == right
+                steps.append(f"{value}+{t}={new}")
+                lab.append(int(ok))
+                value = new
+            steps.append(f"\\boxed{{{value}}}")
+            lab.append(int(ok))
+            rows.append({"problem_id": p["id"], "sample_index": j, "text": "\n\n".join(steps),
+                         "answer": str(value)})
+            labels.append(lab)
+    return rows, labels
+
+
+def chain_rollout(prompt: Any, n: int) -> list[str]:
+    """Continue a chain prefix correctly from the last value it states (n identical rollouts).
+
+    >>> chain_rollout("Add 1, 2, 3.\\n\\n1+2=4\\n\\n", 2)
+    ['4+3=7\\n\\n\\\\boxed{7}', '4+3=7\\n\\n\\\\boxed{7}']
+    """
+    text = prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt)
+    terms = [int(x) for x in _CHAIN_Q.search(text).group(1).split(", ")]
+    done = _CHAIN_STEP.findall(text[_CHAIN_Q.search(text).end():])
+    value = int(done[-1][2]) if done else terms[0]
+    steps = []
+    for t in terms[len(done) + 1:]:
+        steps.append(f"{value}+{t}={value + t}")
+        value += t
+    steps.append(f"\\boxed{{{value}}}")
+    return ["\n\n".join(steps)] * n

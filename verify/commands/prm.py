@@ -140,3 +140,7 @@ def _register_train() -> None:
 
 
 _register_train()
+
+from verify.commands.prm_label import label_command  # noqa: E402  (imports nothing heavy)
+
+app.command("label")(label_command)
