@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from verify.commands import analyze, check, convert, eval_cmd, prm, sample
+from verify.commands import analyze, check, convert, eval_cmd, prm, sample, serve
 
 app = typer.Typer(
     help="Test-time-compute verification of LLM reasoning: sample, score, aggregate, check.",
@@ -17,6 +17,7 @@ app.command("check")(check.command)
 app.command("eval")(eval_cmd.command)
 app.command("sample")(sample.command)
 app.command("convert")(convert.command)
+app.command("serve")(serve.command)
 app.add_typer(analyze.app, name="analyze")
 app.add_typer(prm.app, name="prm")
 

@@ -1,0 +1,213 @@
+"""A small pool of batch-checking child processes, usable from any thread.
+
+RL trainers score thousands of answers per step from worker threads, processes and Ray
+actors. `multiprocessing` pools are awkward there: "fork" after threads may deadlock, "spawn"
+re-imports the caller's ``__main__``, and their workers cannot start the checker's own
+hard-timeout children when daemonic. So, as the checker's worker does (`verify.checker.worker`),
+each worker here is a plain ``python -m verify.rewards._batchworker`` child speaking one JSON
+line per request. A call takes up to `jobs` idle workers (at least one, waiting if all are
+busy), deals the pairs out round-robin, and reads the answers under a deadline; a worker that
+misses it is killed and its pairs come back undecided. Workers are kept for the next call, and
+a forked process never reuses its parent's.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from verify.checker.worker import STARTUP_LIMIT_S, WorkerCrashed, WorkerTimeout
+from verify.records.types import Verdict
+
+SLACK_S = 2.0  # per pair on top of the check timeout: extraction and pipe time on a busy machine
+
+
+class _BatchWorker:
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verify.rewards._batchworker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
+        )
+        self.buf = b""
+        if self._read_line(time.monotonic() + STARTUP_LIMIT_S).strip() != b'"ready"':
+            self.kill()
+            raise WorkerCrashed("batch worker did not start")
+
+    def _read_line(self, deadline: float) -> bytes:
+        import select
+
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise WorkerTimeout()
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise WorkerCrashed("batch worker exited")
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line
+
+    def send(self, pairs: list, timeout: float | None) -> None:
+        try:
+            self.proc.stdin.write((json.dumps({"pairs": pairs, "timeout": timeout}) + "\n").encode())
+        except (BrokenPipeError, OSError) as e:
+            raise WorkerCrashed(str(e)) from None
+
+    def receive(self, deadline: float) -> list:
+        return json.loads(self._read_line(deadline))["verdicts"]
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class BatchPool:
+    """At most `jobs` batch workers shared by every thread of this process."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, int(jobs))
+        self.cond = threading.Condition()
+        self.idle: list[_BatchWorker] = []
+        self.live = 0
+        self.pid = os.getpid()
+
+    def _forked(self) -> None:
+        if self.pid != os.getpid():  # the children belong to the parent
+            self.idle, self.live, self.pid = [], 0, os.getpid()
+
+    def _acquire(self, want: int) -> list[_BatchWorker]:
+        got: list[_BatchWorker] = []
+        new = 0
+        with self.cond:
+            self._forked()
+            while True:
+                while self.idle and len(got) < want:
+                    got.append(self.idle.pop())
+                while len(got) + new < want and self.live < self.jobs:
+                    self.live += 1
+                    new += 1
+                if got or new:
+                    break
+                self.cond.wait()
+        for _ in range(new):
+            try:
+                got.append(_BatchWorker())
+            except (WorkerCrashed, WorkerTimeout, OSError):
+                self._discard(None)
+        if not got:
+            raise WorkerCrashed("no batch worker could be started")
+        return got
+
+    def _release(self, w: _BatchWorker) -> None:
+        with self.cond:
+            if self.pid == os.getpid():
+                self.idle.append(w)
+                self.cond.notify()
+                return
+        w.kill()
+
+    def _discard(self, w: _BatchWorker | None) -> None:
+        if w is not None:
+            w.kill()
+        with self.cond:
+            if self.pid == os.getpid():
+                self.live -= 1
+                self.cond.notify()
+
+    def check(self, pairs: list[tuple], timeout: float | None, deadline: float | None = None) -> list[Verdict]:
+        """Verdicts for `pairs` in order; pairs a worker could not finish by `deadline` are undecided."""
+        if not pairs:
+            return []
+        per = (timeout or 60.0) + SLACK_S
+        workers = self._acquire(min(self.jobs, len(pairs)))
+        k = len(workers)
+        parts = [[list(p) for p in pairs[i::k]] for i in range(k)]  # round-robin: slow items spread out
+        start = time.monotonic()
+        sent = []
+        for w, part in zip(workers, parts):
+            try:
+                w.send(part, timeout)
+                sent.append(True)
+            except WorkerCrashed:
+                sent.append(False)
+        results: list[list[Verdict]] = []
+        for w, part, ok in zip(workers, parts, sent):
+            limit = start + len(part) * per + STARTUP_LIMIT_S
+            if deadline is not None:
+                limit = min(limit, deadline)
+            if not ok:
+                self._discard(w)
+                results.append([_undecided(p, "checker worker crashed", "crash") for p in part])
+                continue
+            try:
+                rows = w.receive(limit)
+            except WorkerTimeout:
+                self._discard(w)
+                results.append([_undecided(p, "request deadline passed", "timeout") for p in part])
+                continue
+            except (WorkerCrashed, ValueError, KeyError) as e:
+                self._discard(w)
+                results.append([_undecided(p, f"checker worker crashed: {e}", "crash") for p in part])
+                continue
+            self._release(w)
+            results.append([Verdict(r[0], r[1], r[3], r[4], r[2]) for r in rows])
+        out: list[Verdict] = [None] * len(pairs)  # type: ignore[list-item]
+        for i, res in enumerate(results):
+            out[i::k] = res
+        return out
+
+    def close(self) -> None:
+        """Kill the idle workers (busy ones are killed by their callers or end with stdin)."""
+        with self.cond:
+            idle, self.idle = self.idle, []
+            mine = self.pid == os.getpid()
+            if mine:
+                self.live -= len(idle)
+        if mine:
+            for w in idle:
+                w.kill()
+
+
+def _undecided(pair, reason: str, method: str) -> Verdict:
+    return Verdict(None, reason, None, None, method)
+
+
+_POOLS: dict[int, BatchPool] = {}
+_LOCK = threading.Lock()
+
+
+def shared_pool(jobs: int) -> BatchPool:
+    """The process-wide pool with `jobs` workers (one per distinct `jobs` value)."""
+    with _LOCK:
+        pool = _POOLS.get(jobs)
+        if pool is None:
+            pool = _POOLS[jobs] = BatchPool(jobs)
+        return pool
+
+
+def close_pools() -> None:
+    """Stop every batch worker of this process (also run at exit)."""
+    with _LOCK:
+        pools = list(_POOLS.values())
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(close_pools)
