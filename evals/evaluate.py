@@ -18,11 +18,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from verify.select.aggregate import METHODS, REDUCTIONS, SCORE_METHODS, TIE_RULES, MethodSpec, parse_method
 from verify.errors import InputError
-from verify.select.estimators import (MAX_EXACT_N, best_of_k, bootstrap_ci, majority_at_k, pass_at_k,
-                               vote_at_k)
+from verify.select.aggregate import REDUCTIONS, TIE_RULES
+from verify.select.estimators import bootstrap_ci
 from verify.select.grading import GRADINGS, GROUPINGS, GradedProblem, grade_traces
+from verify.select.methods import MethodSpec, parse_method, score_first_k, scores_for
 from verify.records.types import Trace
 
 SUBSETS = ("exact", "first")
@@ -52,6 +52,11 @@ class MethodResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def spec(self) -> MethodSpec:
+        """The parsed method (a row read back from JSON carries its spec as text)."""
+        return parse_method(self.method)
+
 
 @dataclass
 class EvalReport:
@@ -66,15 +71,14 @@ class EvalReport:
                 "grading": self.stats, "config": self.config}
 
 
-def _scores_for(spec: MethodSpec, gp: GradedProblem) -> np.ndarray:
-    return gp.outcome_scores if spec.name == "best-of" else gp.prm_scores
-
-
 def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, subsets: str = "exact",
                    tie: str = "first", mc_trials: int = 2000, max_enum: int = 20_000,
                    rng: np.random.Generator | None = None) -> dict:
     """Per-problem expected correctness of `spec` at each k: arrays `value`, `var` (MC
     variance, 0 when exact), `random_ties`, `tied` and `estimator` (a name per k).
+
+    `subsets="exact"` asks the method's exact estimator, `"first"` its first-k scoring
+    (`verify.select.methods`).
 
     >>> gp = GradedProblem("p", "4", np.array([0, 1, 0]), np.array([True, False]), ("4", "5"),
     ...                    np.full(3, np.nan), np.full(3, np.nan), np.zeros(3, int))
@@ -82,51 +86,20 @@ def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, su
     [0.6667, 0.6667, 1.0]
     """
     ks = np.asarray(ks, dtype=np.int64)
-    n = gp.n
-    value = np.zeros(len(ks))
-    var = np.zeros(len(ks))
+    scores = scores_for(spec, gp)
     rt = np.full(len(ks), np.nan)
     tied = np.zeros(len(ks), dtype=bool)
-    est = ["exact"] * len(ks)
-    correct = gp.sample_correct
-    answered = gp.labels >= 0
     if subsets == "exact":
-        if spec.name in ("pass", "single"):
-            c = int(correct.sum())
-            value[:] = [pass_at_k(n, c, int(k)) for k in ks]
-        elif spec.name == "majority" and n <= MAX_EXACT_N:
-            value[:] = majority_at_k(gp.labels, gp.class_correct, ks)
-        elif spec.name in ("prm-best-of", "best-of"):
-            value[:] = best_of_k(_scores_for(spec, gp), answered, correct, ks, tie="random")
-        else:
-            w = None if spec.name == "majority" else _scores_for(spec, gp)
-            for i, k in enumerate(ks):
-                m, se, exact = vote_at_k(gp.labels, w, gp.class_correct, int(k), max_enum=max_enum,
-                                         trials=mc_trials, rng=rng)
-                value[i], var[i] = m, se * se
-                est[i] = "exact-enumeration" if exact else "monte-carlo"
-        return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": est}
-    fn = METHODS.get(spec.name)
-    scores = _scores_for(spec, gp)
+        e = spec.method.exact(gp, scores, ks, max_enum=max_enum, trials=mc_trials, rng=rng)
+        return {"value": np.asarray(e.value, dtype=float), "var": np.asarray(e.var, dtype=float),
+                "random_ties": rt, "tied": tied, "estimator": list(e.estimator)}
+    value = np.zeros(len(ks))
     for i, k in enumerate(ks):
-        k = int(k)
-        if spec.name == "pass":
-            value[i] = float(correct[:k].any())
-            continue
-        items = [None if lab < 0 else int(lab) for lab in gp.labels[:k]]
-        sc = [None if math.isnan(s) else float(s) for s in scores[:k]]
-        v = fn(items, sc, tie=tie, rng=rng)
-        value[i] = 0.0 if v.answer is None else float(gp.class_correct[v.answer])
-        if spec.name == "single":
-            rt[i] = value[i]
-        elif spec.name in ("prm-best-of", "best-of"):
-            top = [j for j in range(k) if items[j] is not None and sc[j] == sc[v.index]] if v.index is not None else []
-            rt[i] = float(np.mean([correct[j] for j in top])) if top else 0.0
-            tied[i] = len(top) > 1
-        else:
-            rt[i] = float(np.mean([gp.class_correct[a] for a in v.tied])) if v.tied else 0.0
-            tied[i] = len(v.tied) > 1
-    return {"value": value, "var": var, "random_ties": rt, "tied": tied, "estimator": ["first-k"] * len(ks)}
+        f = score_first_k(spec, gp, scores, int(k), tie=tie, rng=rng)
+        value[i], tied[i] = f.value, f.tied
+        rt[i] = np.nan if f.random_ties is None else f.random_ties
+    return {"value": value, "var": np.zeros(len(ks)), "random_ties": rt, "tied": tied,
+            "estimator": ["first-k"] * len(ks)}
 
 
 def _cost(problems: list[GradedProblem], k: int, subsets: str) -> float:
@@ -143,7 +116,7 @@ def _k_grid(n: int) -> list[int]:
     return [k for k in grid if k <= n]
 
 
-def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce: str = "prod",
+def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpec], *, reduce: str = "prod",
                      subsets: str = "exact", groups: Sequence[str] = ("equivalence",), grade: str = "checker",
                      tie: str = "first", drop_unfinished: bool = False, seed: int = 0, n_boot: int = 2000,
                      mc_trials: int = 2000, curves: bool = False,
@@ -162,7 +135,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
     for g in groups:
         if g not in GROUPINGS:
             raise ValueError(f"unknown group {g!r}; known: {', '.join(GROUPINGS)}")
-    specs = [parse_method(m) for m in methods]
+    specs = [parse_method(m) for m in methods]  # parsed once here (a MethodSpec passes through)
     if not specs:
         raise ValueError("give at least one method, e.g. majority@8")
     rng = np.random.default_rng(seed)
@@ -188,7 +161,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str], *, reduce
             done.add(spec.with_k(k).spec)
             ks = [k]
             if curves:
-                ks = sorted(set(_k_grid(n_min)) | {k}) if spec.name != "single" else [1]
+                ks = sorted(set(_k_grid(n_min)) | {k}) if spec.method.curve == "curve" else [1]
             per = [problem_values(gp, spec, ks, subsets=subsets, tie=tie, mc_trials=mc_trials, rng=rng)
                    for gp in problems]
             if progress is not None:
@@ -231,7 +204,7 @@ def _check_spec(spec: MethodSpec, problems: list[GradedProblem], n_min: int) -> 
         worst = min(problems, key=lambda gp: gp.n)
         raise InputError(f"method {spec.spec} needs k={spec.k} samples per problem, but problem "
                          f"{worst.problem_id!r} has only {worst.n}; use k <= {n_min}")
-    if spec.name in SCORE_METHODS:
-        field_ = "score" if spec.name == "best-of" else "step_scores or score"
-        if all(np.isnan(_scores_for(spec, gp)).all() for gp in problems):
+    if spec.method.reads != "none":
+        field_ = "score" if spec.method.reads == "outcome" else "step_scores or score"
+        if all(np.isnan(scores_for(spec, gp)).all() for gp in problems):
             raise InputError(f"method {spec.spec} needs scores, but no sample has {field_}", field=field_)

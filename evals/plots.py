@@ -27,18 +27,25 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
+    from verify.errors import UnknownSpecError
+    from verify.select.methods import get_method
+
     groups = {key.split("|")[1] for key in curves if "|" in key}
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     max_k = 2
     for key, pts in curves.items():
         family, _, group = key.partition("|")
         pts = sorted(pts, key=lambda p: p["k"])
-        if family == "single":  # one point at k = 1: draw it as the reference line it is
-            ax.axhline(pts[0]["accuracy"], color="grey", ls=":", lw=1, label="single (k = 1)")
+        try:
+            method = get_method(family)
+        except UnknownSpecError:  # a curve from a method this install does not know: draw it plainly
+            method = None
+        if method is not None and method.curve == "reference":  # one point at k = 1: a reference line
+            ax.axhline(pts[0]["accuracy"], color="grey", ls=":", lw=1, label=f"{family} (k = 1)")
             continue
         ks = [p["k"] for p in pts]
         max_k = max(max_k, max(ks))
-        name = f"{family}-k" if "best-of" in family else f"{family}@k"
+        name = method.display("k") if method is not None else family
         label = name if len(groups) <= 1 else f"{name} ({group})"
         style = "--" if group == "string" and len(groups) > 1 else "-"
         line, = ax.plot(ks, [p["accuracy"] for p in pts], style, marker="o", ms=3, label=label)

@@ -27,12 +27,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from evals.cost import Prices, cheapest_within_ci_of_best, method_cost, pareto_front
-from verify.select.aggregate import parse_method
+from verify.select.methods import MethodSpec, parse_method, parse_methods
 from verify.errors import InputError
 from verify.records.io import read_traces, repair_tail, write_json_atomic
 from verify.records.types import Problem, Trace
 
-PRM_METHODS = ("prm-best-of", "weighted-vote")  # methods that read step scores
 DEFAULT_DATASET = "arith"
 DEFAULT_PRM = "arith"
 DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (transformers, CPU) on the project's own easy arithmetic "
@@ -111,7 +110,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def plan_n(methods: Sequence[str], n: int | None) -> int:
+def plan_n(methods: Sequence[str | MethodSpec], n: int | None) -> int:
     """Samples per problem: `n`, or the largest k that the methods ask for (8 when every
     method says `@n`, i.e. all samples)."""
     ks = [parse_method(m).k for m in methods]
@@ -188,13 +187,14 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file in the way, or no permission: name the folder, no traceback
         raise InputError(f"cannot create the run folder ({exc.strerror or exc})", path=str(out_dir)) from None
-    methods = list(dict.fromkeys(parse_method(m).spec for m in cfg.methods))
-    if not methods:
+    specs = parse_methods(cfg.methods)  # parsed once: MethodSpec objects from here on
+    if not specs:
         raise InputError("give at least one --method, e.g. prm-best-of-8", field="method")
-    n = plan_n(methods, cfg.n)
-    methods = [s.with_k(n if s.k is None else s.k).spec for s in map(parse_method, methods)]
-    if cfg.baseline and "single" not in [parse_method(m).name for m in methods]:
-        methods = ["single"] + methods
+    n = plan_n(specs, cfg.n)
+    specs = parse_methods(s.with_k(n if s.k is None else s.k) for s in specs)
+    if cfg.baseline and not any(s.method.curve == "reference" for s in specs):
+        specs = [parse_method("single")] + specs
+    methods = [s.spec for s in specs]
     demo = cfg.is_default_demo and generator is None and problems is None
     if demo:
         _say(cfg, DEMO_NOTE)
@@ -203,7 +203,7 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     problems = list(problems)
     samples_path, scored_path = out_dir / "samples.jsonl", out_dir / "scored.jsonl"
     stages: dict[str, Any] = {"sample": sample_stage(cfg, problems, n, samples_path, generator)}
-    needs_prm = any(parse_method(m).name in PRM_METHODS for m in methods)
+    needs_prm = any(s.method.reads == "step" for s in specs)
     eval_path = samples_path
     if needs_prm:
         stages["score"] = score_stage(cfg, problems, samples_path, scored_path)
@@ -211,7 +211,7 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     ids = {p.id for p in problems}
     traces = [t for t in read_traces(eval_path) if t.problem_id in ids and t.sample_index < n]
     _say(cfg, f"evaluating {len(methods)} method(s) on {len(traces)} traces")
-    rep = evaluate_samples(traces, methods, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True)
+    rep = evaluate_samples(traces, specs, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True)
     rows = cost_rows(rep.results, traces, methods, cfg.prices)
     model_name = cfg.model or (getattr(generator, "name", None) or "python generator" if generator is not None
                                else "smollm2")
@@ -246,8 +246,8 @@ def cost_rows(results: Sequence[Any], traces: Sequence[Trace], methods: Sequence
                          for ts in by_problem.values()]))
     rows = []
     for r in results:
-        spec = parse_method(r.method)
-        c = method_cost(r.k, gen, prompt, prm, spec.name in PRM_METHODS, r.accuracy, prices)
+        uses_prm = r.spec.method.reads == "step"
+        c = method_cost(r.k, gen, prompt, prm, uses_prm, r.accuracy, prices)
         d = r.to_dict()
         d.update({"gen_tokens_per_problem": c.gen_tokens, "prompt_tokens_per_problem": c.prompt_tokens,
                   "prm_tokens_per_problem": c.prm_tokens, "cost_multiplier": c.cost_multiplier,

@@ -63,9 +63,7 @@ def notes_lines(report) -> list[str]:
             parts.append(f"{st['comparisons']} answer comparisons, {st['undecided_pairs']} undecided (not merged)")
         parts.append(f"{st['undecided_gold']} answer classes undecided vs gold (counted wrong)")
         out.append(f"[{group}] " + "; ".join(parts))
-    from verify.select.aggregate import parse_method
-    if any(r.subsets == "exact" and parse_method(r.method).name in ("majority", "weighted-vote", "prm-best-of",
-                                                                     "best-of") for r in report.results):
+    if any(r.subsets == "exact" and r.spec.method.splits_ties for r in report.results):
         out.append("exact: mean over all k-subsets; tied votes and tied top scores count as split evenly "
                    "(the expected accuracy under random tie-breaking)")
     for r in report.results:

@@ -78,7 +78,7 @@ def test_solve_many_batches_one_call():
 
 
 @pytest.mark.parametrize("method,scorer,match", [
-    ("pass@8", None, "pass@k needs gold"),
+    ("pass@8", None, "pass@8 needs gold answers and picks no answer"),
     ("prm-best-of-8", None, "needs a scorer"),
     ("magic@3", None, "magic"),
 ])

@@ -46,16 +46,16 @@ class Verifier:
     def __init__(self, generator: Any, scorer: Any = None, method: str = "majority@8", *,
                  params: Any = None, prompt: str | Callable[[Problem], Any] = "chat",
                  step_sep: str = "\n\n", reduce: str = "prod"):
-        from verify.select.aggregate import SCORE_METHODS, parse_method
+        from verify.select.methods import parse_method
         from verify.sampling.base import SamplingParams
         from verify.sampling.callable_backend import CallableGenerator
 
         self.spec = parse_method(method)
-        if self.spec.name == "pass":
-            raise ValueError("pass@k needs gold answers and picks no answer; use verify eval for it")
-        if self.spec.name in SCORE_METHODS and scorer is None:
+        if self.spec.method.aggregate is None:
+            raise ValueError(f"{self.spec.spec} needs gold answers and picks no answer; use verify eval for it")
+        if self.spec.method.reads != "none" and scorer is None:
             raise ValueError(f"{self.spec.spec} needs a scorer (e.g. scorer='arith' or a PRM directory)")
-        self.n = 1 if self.spec.name == "single" else (self.spec.k or 8)
+        self.n = self.spec.k or 8  # a "reference" method (single) is parsed with k = 1
         self.generator = generator if hasattr(generator, "generate") else CallableGenerator(generator)
         if isinstance(scorer, str):
             from prm.scorers import load_scorer
@@ -101,7 +101,8 @@ class Verifier:
         return [self._decide(p, ts) for p, ts in zip(problems, self.sample(problems))]
 
     def _decide(self, problem: Problem, traces: list[Trace]) -> Solution:
-        from verify.select.aggregate import abstains, aggregate, trace_score
+        from verify.select.aggregate import abstains, trace_score
+        from verify.select.methods import aggregate
         from verify.checker.equivalence import compare_answers
         from verify.select.grading import group_answers
 

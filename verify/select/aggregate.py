@@ -1,8 +1,8 @@
 """Aggregators that turn N sampled answers into one: majority vote, weighted vote, best-of-N.
 
-Methods are plain functions in a registry, addressed everywhere by one spec grammar
-(`parse_method`): `majority@8` (alias `maj@8`), `weighted-vote@8`, `prm-best-of-8`,
-`best-of-8`, `pass@8`, `single`.
+The aggregators are plain functions; the method registry (`verify.select.methods`) names them
+and addresses them everywhere by one spec grammar (`parse_method`): `majority@8` (alias
+`maj@8`), `weighted-vote@8`, `prm-best-of-8`, `best-of-8`, `pass@8`, `single`.
 
 - Majority vote (self-consistency, Wang et al. 2022, arXiv:2203.11171): the answer class
   with the most votes wins.
@@ -30,9 +30,7 @@ expectation as `"random"`; `verify.select.estimators` computes that expectation 
 """
 from __future__ import annotations
 
-import difflib
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
@@ -41,68 +39,6 @@ from verify.records.types import Trace
 
 TIE_RULES = ("first", "score", "random")
 REDUCTIONS = ("prod", "min", "last", "mean")
-
-
-# --------------------------------------------------------------------------- spec grammar
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """A parsed method spec: `name` from `METHODS`, `k` samples (None: all available).
-
-    >>> MethodSpec("majority", 8).spec
-    'majority@8'
-    """
-
-    name: str
-    k: int | None = None
-
-    @property
-    def spec(self) -> str:
-        if self.name == "single":
-            return "single"
-        if self.name in ("prm-best-of", "best-of"):
-            return f"{self.name}-{self.k if self.k is not None else 'n'}"
-        return f"{self.name}@{self.k if self.k is not None else 'n'}"
-
-    def with_k(self, k: int) -> "MethodSpec":
-        return MethodSpec(self.name, 1 if self.name == "single" else k)
-
-
-_ALIASES = {"maj": "majority", "majority": "majority", "vote": "majority",
-            "weighted-vote": "weighted-vote", "weighted": "weighted-vote", "wmaj": "weighted-vote",
-            "pass": "pass", "prm-best-of": "prm-best-of", "best-of": "best-of",
-            "rm-best-of": "best-of", "bon": "prm-best-of", "single": "single"}
-_KNOWN_FORMS = ("single", "pass@k", "majority@k", "maj@k", "weighted-vote@k", "prm-best-of-k",
-                "best-of-k")
-
-
-def parse_method(spec: str) -> MethodSpec:
-    """Parse a method spec into a `MethodSpec`; `n` or a missing k means all samples.
-
-    >>> parse_method("maj@8")
-    MethodSpec(name='majority', k=8)
-    >>> parse_method("prm-best-of-16")
-    MethodSpec(name='prm-best-of', k=16)
-    >>> parse_method("single")
-    MethodSpec(name='single', k=1)
-    """
-    s = str(spec).strip().lower()
-    m = re.fullmatch(r"([a-z][a-z-]*?)(?:[@-](\d+|n))?", s)
-    if m is None or m.group(1) not in _ALIASES:
-        head = m.group(1) if m else s
-        close = difflib.get_close_matches(head, list(_ALIASES), n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownSpecError(f"unknown method {spec!r}.{hint} Known: {', '.join(_KNOWN_FORMS)}")
-    name = _ALIASES[m.group(1)]
-    raw_k = m.group(2)
-    if name == "single":
-        if raw_k not in (None, "1"):
-            raise UnknownSpecError(f"'single' takes no k (got {spec!r})")
-        return MethodSpec("single", 1)
-    k = None if raw_k in (None, "n") else int(raw_k)
-    if k is not None and k < 1:
-        raise UnknownSpecError(f"k must be >= 1 in {spec!r}")
-    return MethodSpec(name, k)
 
 
 # --------------------------------------------------------------------------- scores
@@ -289,36 +225,16 @@ def single(items: Sequence[Any], scores=None, *, tie: str = "first", rng=None,
     return Vote(answers[0] if answers else None, 0 if answers and answers[0] is not None else None)
 
 
-def _majority(items, scores=None, **kw) -> Vote:
-    return majority_vote(items, scores=scores, **kw)
+_FROM_METHODS = ("MethodSpec", "parse_method", "aggregate")
 
 
-# name -> aggregator(items, scores, *, tie, rng, key) -> Vote. `pass` has no single winner:
-# it is graded as "any sample correct" by the estimators, never through this registry.
-METHODS: dict[str, Callable[..., Vote]] = {
-    "single": single,
-    "majority": _majority,
-    "weighted-vote": weighted_vote,
-    "prm-best-of": best_of,
-    "best-of": best_of,
-}
-SCORE_METHODS = ("weighted-vote", "prm-best-of", "best-of")
+def __getattr__(name: str):
+    """The spec grammar and `aggregate` live in `verify.select.methods` (the registry); they are
+    importable from here too, loaded on first use (the registry imports this module)."""
+    from verify.select import methods
 
-
-def aggregate(spec: str | MethodSpec, items: Sequence[Any], scores: Sequence[float | None] | None = None,
-              *, tie: str = "first", rng=None, key: Callable | None = None) -> Vote:
-    """Apply a method spec to the first k items (k > len(items) is an error).
-
-    >>> aggregate("maj@3", ["1", "2", "2", "1", "1"]).answer
-    '2'
-    """
-    ms = spec if isinstance(spec, MethodSpec) else parse_method(spec)
-    if ms.name == "pass":
-        raise ValueError("pass@k is an oracle over k samples, not an aggregator; use verify.select.estimators")
-    k = len(items) if ms.k is None else ms.k
-    if k > len(items):
-        raise ValueError(f"{ms.spec} needs k={k} samples but only {len(items)} are given")
-    if ms.name in SCORE_METHODS and scores is None:
-        raise ValueError(f"{ms.spec} needs scores")
-    fn = METHODS[ms.name]
-    return fn(list(items[:k]), None if scores is None else list(scores[:k]), tie=tie, rng=rng, key=key)
+    if name in _FROM_METHODS:
+        return getattr(methods, name)
+    if name == "METHODS":  # name -> Method entry (its `.aggregate` is the function)
+        return methods.REGISTRY
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
