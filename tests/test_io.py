@@ -43,14 +43,15 @@ def test_missing_text_and_answer(tmp_path):
 
 def test_torn_tail_is_repaired_and_nothing_else_lost(tmp_path):
     p = tmp_path / "s.jsonl"
-    append_jsonl(p, [{"problem_id": "a", "answer": "1"}, {"problem_id": "a", "answer": "2"}])
+    append_jsonl(p, [{"problem_id": "a", "sample_index": 0, "answer": "1"},
+                     {"problem_id": "a", "sample_index": 1, "answer": "2"}])
     with open(p, "ab") as fh:
-        fh.write(b'{"problem_id": "a", "ans')  # a crash mid-write
+        fh.write(b'{"problem_id": "a", "sample_index": 2, "ans')  # a crash mid-write
     with pytest.raises(InputError):
         list(iter_jsonl(p))
     assert len(list(iter_jsonl(p, allow_torn_tail=True))) == 2
     assert repair_tail(p) > 0
-    append_jsonl(p, [{"problem_id": "a", "answer": "3"}])
+    append_jsonl(p, [{"problem_id": "a", "sample_index": 2, "answer": "3"}])
     assert [json.loads(x)["answer"] for x in p.read_text().splitlines()] == ["1", "2", "3"]
 
 

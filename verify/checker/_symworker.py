@@ -15,6 +15,12 @@ import time
 
 
 def main() -> None:
+    import os
+    import signal
+
+    from verify.checker.worker import PARENT_ENV, die_with_parent
+    die_with_parent(int(os.environ.get(PARENT_ENV) or 0))  # never outlive the process that asked
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback here
     from verify.checker.equivalence import structural_compare
     from verify.checker.treeval_mp import HIGH_RANGE
 

@@ -31,11 +31,35 @@ class WorkerCrashed(RuntimeError):
     """The worker process died (out of memory, killed from outside)."""
 
 
+PARENT_ENV = "VERIFY_WORKER_PARENT"  # the pid a worker must not outlive (see die_with_parent)
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Call in a child process: it is killed when `parent` dies, and exits now if it already has.
+
+    Linux's parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)`` via ctypes) delivers
+    SIGKILL when the thread that started this process ends, so a `verify` killed with SIGTERM
+    or SIGKILL leaves no checker worker or pool process behind. Elsewhere it does nothing
+    (workers still exit when their stdin closes). The caller discards idle workers found dead.
+    """
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if parent and os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
 class _Worker:
     def __init__(self) -> None:
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])  # the folder holding the verify package
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env[PARENT_ENV] = str(os.getpid())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "verify.checker._symworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
@@ -94,8 +118,11 @@ class _Pool:
         with self.lock:
             if self.pid != os.getpid():  # forked: the children belong to the parent
                 self.idle, self.pid = [], os.getpid()
-            if self.idle:
-                return self.idle.pop()
+            while self.idle:
+                w = self.idle.pop()
+                if w.proc.poll() is None:
+                    return w
+                w.kill()  # died while idle (its parent thread ended: die_with_parent); reap it
         return _Worker()
 
     def _release(self, w: _Worker) -> None:

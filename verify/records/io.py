@@ -34,23 +34,47 @@ def iter_jsonl(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> Ite
     if path.is_dir():
         raise InputError("is a directory, not a file", path=str(path))
     try:
-        with open(path, "rb") as fh:
-            lines = fh.read().split(b"\n")
+        fh = open(path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path=str(path)) from None
-    last = len(lines)
-    for i, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
+    with fh:
+        for i, raw in _lines(fh, str(path)):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, bad UTF-8, a 5000-digit int
+                if allow_torn_tail and not raw.endswith(b"\n"):  # no trailing newline: torn by a crash
+                    return
+                raise InputError(f"not valid JSON ({_why(exc)})", path=str(path), line=i) from None
+            if not isinstance(obj, dict):
+                raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=str(path), line=i)
+            yield i, obj
+
+
+MAX_LINE_BYTES = 32 << 20  # one JSONL line; a 32k-token trace is ~150 KB. Bounds /dev/zero and the like.
+
+
+def _lines(fh: Any, path: str) -> Iterator[tuple[int, bytes]]:
+    """1-based numbered raw lines, each at most MAX_LINE_BYTES (+ newline), read as a stream."""
+    i = 0
+    while True:
         try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            if allow_torn_tail and i == last:  # no trailing newline: torn by a crash
-                return
-            raise InputError(f"not valid JSON ({exc})", path=str(path), line=i) from None
-        if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=str(path), line=i)
-        yield i, obj
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read ({exc.strerror or exc})", path=path, line=i + 1) from None
+        if not raw:
+            return
+        i += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            raise InputError(f"line longer than {MAX_LINE_BYTES} bytes; not a JSONL file?", path=path, line=i)
+        yield i, raw
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 
 
 def read_jsonl(path: str | os.PathLike, **kw: Any) -> list[dict]:
@@ -81,21 +105,26 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
-def repair_tail(path: str | os.PathLike) -> int:
-    """Cut a torn final line (no trailing newline) left by a crash; return bytes removed."""
+def repair_tail(path: str | os.PathLike, kind: str = "traces") -> int:
+    """Cut a torn final line (no trailing newline) left by a crash; return bytes removed.
+
+    Only a file that is provably ours is touched (every complete line a record of `kind`,
+    see `verify.records.outputs.verify_ours`); any other file raises `InputError` and is
+    left byte-identical. Commands hold the output with `claim_output`, which does this
+    under an exclusive lock.
+    """
+    from verify.records.outputs import verify_ours
     path = Path(path)
     if not path.exists():
         return 0
     if path.is_dir():
         raise InputError("is a directory, not a file", path=str(path))
     try:
-        with open(path, "rb+") as fh:
-            data = fh.read()
-            if not data or data.endswith(b"\n"):
-                return 0
-            keep = data.rfind(b"\n") + 1
-            fh.truncate(keep)
-            return len(data) - keep
+        keep = verify_ours(path, kind)
+        size = path.stat().st_size
+        if keep < size:
+            os.truncate(path, keep)
+        return size - keep
     except OSError as exc:
         raise InputError(f"cannot open for writing ({exc.strerror or exc})", path=str(path)) from None
 
@@ -141,7 +170,7 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
     >>> append_jsonl(p, [{"a": 1}, {"a": 2}])
     2
     """
-    buf = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode() + b"\n" for r in records)
+    buf = b"".join(_encode(r) for r in records)
     if not buf:
         return 0
     try:
@@ -161,46 +190,43 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[dict], *, fsync: boo
     return buf.count(b"\n")
 
 
+def _encode(record: dict) -> bytes:
+    """One JSONL line. A string holding a lone surrogate (valid in JSON input, not in UTF-8)
+    is written with \\u escapes, so it round-trips instead of failing the write."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        raise InputError("record nested too deeply to write") from None
+    try:
+        return text.encode() + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(record, ensure_ascii=True, allow_nan=False).encode() + b"\n"
+
+
 def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:
-    """Replace `path` with these records via a `.part` temp file and rename; errors name `path`.
+    """Replace `path` with these records atomically; errors name `path`.
+
+    Never replaces what the path is (see `verify.records.outputs.write_bytes_replacing`):
+    a symlink's target is written, a FIFO or `/dev/stdout` is written directly.
 
     >>> import tempfile; p = tempfile.mktemp(suffix=".jsonl")
     >>> write_jsonl_atomic(p, [{"a": 1}]), read_jsonl(p)
     (1, [{'a': 1}])
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError("is a directory, not a file", path=str(path))
-    tmp = path.with_name(path.name + ".part")
+    from verify.records.outputs import write_bytes_replacing
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(b"")  # no records: an empty file
-        n = append_jsonl(tmp, records)
-        os.replace(tmp, path)
-    except InputError as exc:  # name the path the user gave, not our temp file
+        buf = b"".join(_encode(r) for r in records)
+    except InputError as exc:
         raise InputError(exc.message, path=str(path)) from None
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    return n
+    write_bytes_replacing(path, buf)
+    return buf.count(b"\n")
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write a JSON document via a temp file and rename, so readers never see half of it."""
-    path = Path(path)
+    """Write a JSON document atomically (readers never see half of it); see `write_jsonl_atomic`."""
+    from verify.records.outputs import write_bytes_replacing
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if path.is_dir():
-        raise InputError("is a directory, not a file", path=str(path))
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)  # no stray half-written temp file
-        except OSError:
-            pass
-        raise cannot_write(path, exc) from None
+    write_bytes_replacing(path, text.encode("utf-8", "backslashreplace"))
 
 
 def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> list[Trace]:
