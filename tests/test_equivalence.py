@@ -75,7 +75,8 @@ STRUCTURES = [
     ("\\emptyset", "\\varnothing", T), ("\\{\\}", "\\emptyset", T), ("\\emptyset", "\\{0\\}", F),
     ("\\mathbb{R}", "(-\\infty, \\infty)", T), ("(-\\infty,-2)\\cup(2,\\infty)", "x<-2 \\text{ or } x>2", T),
     ("10", "m+n = 10", T), ("3", "2x = 3", F), ("a = 2, b = 3", "(2, 3)", T),
-    ("2x + 4y = 6", "x + 2y = 3", T), ("2x + 4y = 6", "x + 2y = 4", F), ("y = 2x", "2x - y = 0", F),
+    ("2x + 4y = 6", "x + 2y = 3", T), ("2x + 4y = 6", "x + 2y = 4", F),
+    ("y = 2x", "2x - y = 0", T),  # one solution set (issue 12 family 5; an assignment is also an equation)
     ("x > 3", "3 < x", T), ("x \\ge 3", "x \\geq 3", T), ("x > 3", "x \\ge 3", F), ("x > 3", "x < 3", F),
     ("-x < -3", "x > 3", T), ("x > 3", "(3, \\infty)", T), ("x \\ge 3", "(3, \\infty)", F),
     ("1 < x \\le 3", "(1, 3]", T), ("x < 1", "(1, \\infty)", F), ("\\sin(x)=\\frac{42}{59}", "\\cos(x)=\\frac{42}{59}", F),

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from verify.checker.treeval import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
                              exact, free_symbols)
+from verify.checker.bound import bigops_equal
 from verify.checker.numeric import Num, numbers_equal
+from verify.checker.relations import as_interval as _as_interval, assign_as_eq, constant_side as _constant_side
 
 __all__ = ["DEADLINE", "BudgetExceeded", "EvalError", "NeedsWorker", "equal", "scalars_equal"]
 
@@ -211,48 +213,26 @@ def _ordered(xs: list, ys: list) -> bool | None:
     return result
 
 
-def _rel_interval(rels: list) -> tuple | None:
-    """Relations on one variable that all hold (``1 < x``, ``x \\le 3``) -> the interval (1, 3]."""
-    lo, hi, lo_closed, hi_closed, var = ("neg", ("const", "inf")), ("const", "inf"), False, False, None
-    for _, op, lhs, rhs in rels:
-        if op == "!=":
-            return None
-        if lhs[0] == "sym" and not free_symbols(rhs):
-            v, bound, upper = lhs[1], rhs, op in ("<", "<=")
-        elif rhs[0] == "sym" and not free_symbols(lhs):
-            v, bound, upper = rhs[1], lhs, op in (">", ">=")
-        else:
-            return None
-        if var not in (None, v):
-            return None
-        var = v
-        if upper:
-            hi, hi_closed = bound, op in ("<=", ">=")
-        else:
-            lo, lo_closed = bound, op in ("<=", ">=")
-    return ("interval", lo_closed, lo, hi, hi_closed)
+def _is_solution_tuple(node: tuple) -> bool:
+    """A tuple whose items are all tuples (or pairs) of one length >= 2: a list of solutions."""
+    if node[0] != "tuple" or len(node[1]) < 2:
+        return False
+    lens = {len(s) if (s := _seq(x[0], x)) is not None and x[0] != "matrix" else 0 for x in node[1]}
+    return len(lens) == 1 and lens.pop() >= 2
 
 
-def _as_interval(node: tuple) -> tuple | None:
-    """``x > 3`` -> (3, inf); ``1 < x \\le 3`` -> (1, 3]; ``x < -2, x > 2`` (either) -> a union."""
-    if node[0] == "rel":
-        return _rel_interval([node])
-    if node[0] == "chain":
-        return _rel_interval(node[1])
-    if node[0] == "list" and node[1] and all(r[0] in ("rel", "chain") for r in node[1]):
-        parts = [_as_interval(r) for r in node[1]]
-        return None if any(p is None for p in parts) else ("union", parts)
-    return None
-
-
-def _constant_side(node: tuple) -> tuple | None:
-    """``m + n = 10`` -> 10: the constant side, when the other side has two or more symbols.
-
-    (With one symbol, ``2x = 3`` states a solution x = 3/2, so it is not read as the value 3.)
-    """
-    lhs, rhs = node[1], node[2]
-    fl, fr = len(free_symbols(lhs)), len(free_symbols(rhs))
-    return rhs if fl >= 2 and not fr else lhs if fr >= 2 and not fl else None
+def _assign_equal(a: tuple, b: tuple) -> bool | None:
+    """``y = 2x + 3`` equals its value ``2x + 3``; two equations (an assignment is one) also equal
+    when they have the same solution set (``y = -x/2 + 1/3`` and ``3x + 6y - 2 = 0``)."""
+    va = a[2] if a[0] == "assign" else a
+    vb = b[2] if b[0] == "assign" else b
+    r = equal(va, vb)
+    if r is True or a[0] not in ("assign", "eq") or b[0] not in ("assign", "eq"):
+        return r
+    ea, eb = assign_as_eq(a), assign_as_eq(b)
+    if a[0] == b[0] == "assign" and not (free_symbols(va) | free_symbols(vb)):
+        return r  # x = 3 against y = 3 is the value; x = 3 against x = 4 differs
+    return True if _proportional(_diff(ea), _diff(eb), 0) is True else r
 
 
 def equal(a: tuple, b: tuple) -> bool | None:
@@ -264,6 +244,12 @@ def equal(a: tuple, b: tuple) -> bool | None:
     """
     _tick()
     ka, kb = a[0], b[0]
+    if ka == "assign" or kb == "assign":
+        return _assign_equal(a, b)
+    if ka == kb == "bigop":
+        return bigops_equal(a, b, equal)
+    if _is_solution_tuple(a) and kb in ("list", "set", "tuple") or _is_solution_tuple(b) and ka in ("list", "set"):
+        return _matching(a[1], b[1])  # ((1,2),(3,4)): a tuple of solutions is a set of them
     if ka in ("list", "set") and kb in ("list", "set"):
         return _matching(a[1], b[1])
     if ka == "union" and kb == "union":
@@ -279,7 +265,7 @@ def equal(a: tuple, b: tuple) -> bool | None:
     if ka == "eq" and kb == "eq":
         return _proportional(_diff(a), _diff(b), 0)
     if "interval" in (ka, kb) or "union" in (ka, kb):
-        ia, ib = _as_interval(a), _as_interval(b)
+        ia, ib = _as_interval(a, loose=True), _as_interval(b, loose=True)
         if ia is not None or ib is not None:
             return equal(ia or a, ib or b)
     if ka == "chain" or kb == "chain":

@@ -27,6 +27,7 @@ import re
 import time
 
 from verify.checker.extract import extract_answer
+from verify.checker.formats import decimal_comma
 from verify.checker.normalize import FUNCTION_WORDS, choice_value, normalize, unit_of
 from verify.checker.numeric import numbers_equal, parse_number, parse_time
 from verify.records.types import Verdict
@@ -92,6 +93,12 @@ def _base_digits(s: str) -> tuple[str, int] | None:
     return digits, base
 
 
+def _num_text(n) -> str:
+    """A parsed number as the reason shows it: `10% (=0.1)` for a percent, which reads both ways."""
+    v = f"{float(n.value):.6g}"
+    return f"{v}% (={float(n.value / 100):.6g})" if n.percent else v
+
+
 def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
     """The in-process layers on two normalised answers: (equal, reason, method) or None."""
     if a == b:
@@ -99,7 +106,7 @@ def fast_compare(a: str, b: str) -> tuple[bool, str, str] | None:
     na, nb = parse_number(a), parse_number(b)
     if na is not None and nb is not None:
         eq = numbers_equal(na, nb)
-        return eq, f"{float(na.value):.6g} {'==' if eq else '!='} {float(nb.value):.6g}", "numeric"
+        return eq, f"{_num_text(na)} {'==' if eq else '!='} {_num_text(nb)}", "numeric"
     ta, tb = parse_time(a), parse_time(b)
     if ta is not None and tb is not None:
         return ta == tb, "clock times " + ("match" if ta == tb else "differ"), "time"
@@ -198,6 +205,11 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
             nb = v
         elif letter_a and (v := choice_value(a)):
             na = v
+    if "," in na or "," in nb:  # 3,75 against a single number: a decimal comma (formats.decimal_comma)
+        if (d := decimal_comma(na)) and "," not in nb and parse_number(nb) is not None:
+            na = d
+        elif (d := decimal_comma(nb)) and "," not in na and parse_number(na) is not None:
+            nb = d
     fast = fast_compare(na, nb)
     if fast is not None:
         return Verdict(fast[0], fast[1], a, b, fast[2])

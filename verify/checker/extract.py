@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 
+from verify.checker.extract_multi import join_boxes, value_after_name
+
 MAX_TEXT_CHARS = 200_000  # longer texts: only the tail is searched (final answers come last)
 
 MAX_CLAUSE = 2000  # characters after "the answer is" that are searched
 MAX_BOXES = 20  # only the last boxes are tried, so unclosed-brace floods stay linear
 MAX_BOX_CHARS = 20_000
-_BOX = re.compile(r"\\(?:boxed|fbox)\b")
+_BOX = re.compile(r"\\(?:begin)?(?:boxed|fbox)\b")  # \beginboxed{..}: a common malformation
 _ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
@@ -68,20 +70,28 @@ def _balanced(text: str, start: int) -> str | None:
     return None
 
 
-def _last_boxed(text: str) -> str | None:
-    for m in list(_BOX.finditer(text))[-MAX_BOXES:][::-1]:
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """The last `MAX_BOXES` boxes of `text` as (start, end, content), in text order."""
+    out = []
+    for m in list(_BOX.finditer(text))[-MAX_BOXES:]:
         j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
         if j < len(text) and text[j] == "{":
             inner = _balanced(text, j)
             if inner is not None:
-                return inner
+                out.append((m.start(), j + len(inner) + 2, inner))
         elif j < len(text):
             tok = re.match(r"[^\s$]+", text[j:])
             if tok:
-                return tok.group(0)
-    return None
+                out.append((m.start(), j + tok.end(), tok.group(0)))
+    return out
+
+
+def _last_boxed(text: str) -> str | None:
+    """The final boxed answer; several boxes joined only by connectors form one answer
+    (`verify.checker.extract_multi.join_boxes`)."""
+    return join_boxes(text, _boxes(text))
 
 
 def clean_answer(ans: str) -> str:
@@ -111,9 +121,10 @@ def _after_marker(rest: str) -> str:
     ``\\(..\\)``) or bold span; else the clause itself if it reads as a bare answer; else the
     clause's last number; else the clause."""
     clause = _SENTENCE_END.split(rest[:MAX_CLAUSE], maxsplit=1)[0]
-    spans = _INLINE_MATH.findall(clause) or _PAREN_MATH.findall(clause) or _BOLD.findall(clause)
-    if spans:
-        return spans[-1]
+    found = list(_INLINE_MATH.finditer(clause)) or list(_PAREN_MATH.finditer(clause)) or list(_BOLD.finditer(clause))
+    if found:
+        last = found[-1]
+        return value_after_name(clause, last.end(), last.group(1)) or last.group(1)
     cleaned = clean_answer(clause)
     if _is_bare(cleaned):
         return cleaned
@@ -152,9 +163,27 @@ def _math_value(span: str) -> str | None:
     if _MATH_WORD.search(plain):
         return None
     value = span.rsplit("=", 1)[-1].strip() if "=" in span and "\\begin" not in span else span.strip()
-    if _NOT_A_VALUE.search(value) or _CALL.fullmatch(value):  # n \geq 5, p_n \to 1, 2, 5, \ldots, f(3)
+    if _is_relation(span):  # So $y \geq 4$ is the solution: the relation is the answer
+        return span.strip()
+    if _NOT_A_VALUE.search(value) or _CALL.fullmatch(value):  # p_n \to 1, 2, 5, \ldots, f(3)
         return None
     return value
+
+
+_QUALIFIER = re.compile(r"(?i)\b(?:for|when|whenever|if|where|provided|holds|with|unless)\b")
+_REL_OP = re.compile(r"<=|>=|!=|[<>]|\\(?:leqslant|geqslant|leq|geq|neq|le|ge|lt|gt|ne)(?![A-Za-z])")
+_REL_NAME = re.compile(r"\s*(?:\\?[A-Za-z]+(?:_\{?\w{1,4}\}?)?|\|[A-Za-z]\||[A-Za-z]\([A-Za-z]\))\s*", re.A)
+
+
+def _is_relation(span: str) -> bool:
+    """``y \\geq 4``, ``1 < x \\le 3``, ``x \\neq 2``: a relation on one named unknown and values."""
+    if "=" in _REL_OP.sub("", span) or re.search(r"\\(?:to|ldots|cdots|dots|sim|approx|in)(?![A-Za-z])", span):
+        return False
+    parts = _REL_OP.split(span)
+    if len(parts) not in (2, 3) or not re.search(r"\d", span):
+        return False
+    names = [p for p in parts if _REL_NAME.fullmatch(p)]
+    return len(names) == 1 and (len(parts) == 2 or _REL_NAME.fullmatch(parts[1]) is not None)
 
 
 def _last_sentence_math(text: str) -> str | None:
@@ -174,6 +203,8 @@ def _last_sentence_math(text: str) -> str | None:
     values = [_math_value(sp) for sp in spans]
     if any(v is None or not v or v[-1] in "+-*/=^_" for v in values):
         return None
+    if _is_relation(values[-1]) and _QUALIFIER.search(sentence[:found[-1].start()]):
+        return None  # "it holds for all integers $m > 4$": a condition, not the answer
     heads = {sp.rsplit("=", 1)[0].strip() for sp in spans if "=" in sp}
     if len(spans) > 1 and len(heads) == 1 and all("=" in sp for sp in spans):
         return ", ".join(values)

@@ -26,7 +26,7 @@ FUNCS = frozenset("sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh l
 GREEK = frozenset("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa "
                   "lambda mu nu xi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta "
                   "Theta Lambda Xi Sigma Phi Psi Omega".split())
-_ATOM_COMMANDS = FUNCS | GREEK | {"frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "exp"}
+_ATOM_COMMANDS = FUNCS | GREEK | {"frac", "sqrt", "pi", "infty", "binom", "lfloor", "lceil", "exp", "sum", "prod"}
 
 
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|\.\d+|\\\\|\\[A-Za-z]+|\\.|<=|>=|[A-Za-z]|\s+|.", re.S | re.A)
@@ -313,6 +313,10 @@ class _Parser:
                 self.take("]")
                 return self.node("pow", self.group(), ("div", ("num", Fraction(1), None, 0), n))
             return self.node("fn", "sqrt", self.group())
+        if name in ("sum", "prod"):
+            from verify.checker.bound import parse_bigop
+
+            return parse_bigop(self, name)
         if name == "pi":
             return ("const", "pi")
         if name == "infty":

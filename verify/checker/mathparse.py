@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from verify.checker.treeval import free_symbols
+from verify.checker.matrices import determinant, matrix_expression
 from verify.checker.latex_expr import _CLOSE, _OPEN, GREEK, ParseError, _matching, parse_expr, tokenize
 
 RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=",
@@ -33,6 +34,7 @@ RELS = {"=": "=", "<": "<", ">": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant":
 _ENV = re.compile(r"^\\begin\{([A-Za-z]+\*?)\}(.*)\\end\{\1\}$", re.S)
 _SCALED_ENV = re.compile(r"^([^\\]*?|\\frac\{[^{}]*\}\{[^{}]*\}|\\frac\d\d)\s*(?:\\cdot|\\times)?\s*"
                          r"\\begin\{([A-Za-z]+)\}(.*)\\end\{\2\}$", re.S)
+_NESTED = ("tuple", "interval", "list", "set", "matrix")  # ((1,2),(3,4)) is a tuple of pairs, not an interval
 _EMPTY = ("\\emptyset", "\\varnothing", "{}")
 _MATRIX_ENVS = ("matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "smallmatrix", "array", "cases",
                 "aligned", "align", "align*")
@@ -69,6 +71,8 @@ def _is_simple_lhs(tokens: list[str]) -> bool:
     toks = [t for t in tokens if t != " "]
     if not toks:
         return False
+    if _is_name_tuple(toks):
+        return True
     head = toks[0]
     if not ((len(head) == 1 and head.isalpha()) or (head[:1] == "\\" and head[1:] in GREEK)):
         return False
@@ -85,11 +89,18 @@ def _is_simple_lhs(tokens: list[str]) -> bool:
             and all(len(t) == 1 and (t.isalpha() or t == ",") for t in rest[1:-1]))
 
 
+def _is_name_tuple(toks: list[str]) -> bool:
+    """``(m, n)``: a bracketed tuple of lone names (the left side of ``(m,n) = (5,3)``)."""
+    toks = [t for t in toks if t != " "]
+    return (len(toks) >= 5 and toks[0] in ("(", "[") and toks[-1] in (")", "]")
+            and all((t == ",") if k % 2 else (len(t) == 1 and t.isalpha()) for k, t in enumerate(toks[1:-1])))
+
+
 def parse_answer(s: str) -> tuple:
     """The tree of a whole normalised answer: structure (lists, intervals, ...) then expressions.
 
-    >>> parse_answer("[1, 2)")[0], parse_answer("x = 3")
-    ('interval', ('num', Fraction(3, 1), None, 0))
+    >>> parse_answer("[1, 2)")[0], parse_answer("x = 3")[0]
+    ('interval', 'assign')
     """
     return _structure(_strip_spaces(tokenize(s)), 0)
 
@@ -105,9 +116,13 @@ def _structure(tokens: list[str], depth: int) -> tuple:
         return ("set", [])
     if joined == "\\mathbb{R}":
         return ("interval", False, ("neg", ("const", "inf")), ("const", "inf"), False)
+    if joined.startswith(("(\\begin", "[\\begin")) and joined.endswith(("}]", "})")):
+        tokens, joined = tokens[1:-1], joined[1:-1]  # \left[\begin{array}..\end{array}\right]
     m = _ENV.match(joined)
-    if m:
+    if m and "\\begin" not in m.group(2):
         return _matrix(m.group(1), m.group(2), depth)
+    if joined.count("\\begin") > 1 and (product := matrix_expression(joined, lambda n, b: _matrix(n, b, depth))):
+        return product
     m = _SCALED_ENV.match(joined)
     if m and m.group(2) in ("matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix"):  # \frac{1}{49}\begin{pmatrix} 16 \\ 48 \end{pmatrix}
         scalar = parse_expr(_strip_spaces(tokenize(m.group(1))))
@@ -125,20 +140,22 @@ def _structure(tokens: list[str], depth: int) -> tuple:
             if op in ("{", "\\{"):
                 return ("set", [_structure(p, depth + 1) for p in _expand_pm(items)])
             elems = [_structure(p, depth + 1) for p in items]
-            if len(elems) == 2 and op in "([" and cl in ")]":
+            if len(elems) == 2 and op in "([" and cl in ")]" and not any(e[0] in _NESTED for e in elems):
                 return ("interval", op == "[", elems[0], elems[1], cl == "]")
             return ("tuple", elems)
     if op_interval := _half_open(tokens, depth):
         return op_interval
     if len(commas) > 1:
         named = _named_values(commas)
+        if named is not None and named[-1] is None:  # several solutions, each a named tuple
+            return ("list", [_structure(p, depth + 1) for p in named[:-1]])
         if named is not None:
             return ("tuple", [_structure(p, depth + 1) for p in named])
         return ("list", [_structure(p, depth + 1) for p in _expand_pm(commas) if _strip_spaces(p)])
     both = _expand_pm([tokens])
     if len(both) == 2:
-        return ("list", [_relation(t) for t in both])
-    return _relation(tokens)
+        return ("list", [_relation(t, depth) for t in both])
+    return _relation(tokens, depth)
 
 
 def _named_values(items: list[list[str]]) -> list[list[str]] | None:
@@ -156,7 +173,11 @@ def _named_values(items: list[list[str]]) -> list[list[str]] | None:
         pairs.append((name, toks[2:]))
     names = [n for n, _ in pairs]
     if len(set(names)) != len(names):
-        return None
+        k = len(dict.fromkeys(names))  # m=3, n=1; m=5, n=1: the same names again and again
+        if k < 2 or len(names) % k or any(names[j] != names[j % k] for j in range(len(names))):
+            return None
+        groups = [sorted(pairs[j:j + k]) for j in range(0, len(pairs), k)]
+        return [["("] + [t for g in grp for t in g[1] + [","]][:-1] + [")"] for grp in groups] + [None]
     return [v for _, v in sorted(pairs)]
 
 
@@ -195,10 +216,12 @@ def _matrix(name: str, body: str, depth: int) -> tuple:
     cells = [[_structure(_strip_spaces(tokenize(c)), depth + 1) for c in r.split("&")] for r in rows]
     if name in ("cases", "aligned", "align", "align*"):
         return ("list", [c for row in cells for c in row])
+    if name == "vmatrix":  # |A|: the determinant
+        return determinant(cells)
     return ("matrix", cells)
 
 
-def _relation(tokens: list[str]) -> tuple:
+def _relation(tokens: list[str], depth: int = 0) -> tuple:
     parts, ops, cur, depth = [], [], [], 0
     for t in tokens:
         if t in _OPEN:
@@ -220,6 +243,10 @@ def _relation(tokens: list[str]) -> tuple:
             if rhs[0] == "sym" and rhs[1] not in free_symbols(lhs):
                 return lhs  # 2x + 3 = y, 3 = x: a lone variable on the right is dropped as on the left
             return ("eq", lhs, rhs)
+        if _is_name_tuple(parts[0]):  # (m, n) = (5, 3)
+            return _structure(parts[-1], depth + 1)
+        if len(parts) == 2:  # y = 2x + 3: the value, remembering the name (compared as an equation too)
+            return ("assign", parse_expr(parts[0]), parse_expr(parts[1]))
         return parse_expr(parts[-1])
     if len(parts) == 2:
         return ("rel", ops[0], parse_expr(parts[0]), parse_expr(parts[1]))

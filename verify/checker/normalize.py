@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from verify.checker.formats import rewrite_formats
+
 UNIT_WORDS = frozenset(
     """unit units square sq cubic cm mm km m meter meters metre metres centimeter centimeters
     kilometer kilometers millimeter millimeters inch inches in ft foot feet yard yards mile miles
@@ -163,6 +165,7 @@ def normalize(answer: str) -> str:
         return s
     if not s.isascii():
         s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    s = rewrite_formats(s)
     latex = "\\" in s
     if latex:
         s = undo_double_escape(s)

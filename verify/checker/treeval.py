@@ -50,6 +50,10 @@ def free_symbols(node: tuple, out: set[str] | None = None) -> set[str]:
         out.add(node[1])
     elif kind in ("num", "const"):
         pass
+    elif kind == "bigop":  # the bound variable is not free
+        free_symbols(node[3], out)
+        free_symbols(node[4], out)
+        out |= free_symbols(node[5]) - {node[2]}
     else:
         for child in node[1:]:
             if isinstance(child, tuple):
@@ -174,6 +178,10 @@ def _eval(node: tuple, env: dict[str, complex]) -> complex:
         if base.imag == 0 and base.real > 0 and ex.imag == 0:
             return complex(base.real ** ex.real)
         return base ** ex
+    if kind == "bigop":
+        from verify.checker.bound import evaluate_bigop
+
+        return evaluate_bigop(node, env, _eval)
     if kind == "fact":
         x = _real(_eval(node[1], env))
         if x < 0 or x != int(x) or x > 170:

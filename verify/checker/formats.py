@@ -1,0 +1,70 @@
+"""Spellings of answers that models write every day, rewritten before normalisation (family 6).
+
+`rewrite_formats(answer)` turns, without changing the meaning:
+
+* percent words into ``\\%``: ``41.5 percent``, ``41.5 pct``, ``41.5 percentage`` (then the
+  numeric layer's percent policy applies: ``41.5\\%`` equals 41.5 and 0.415);
+* Python powers ``3**(1/3)`` into ``3^(1/3)``; ``!=`` into ``\\neq``;
+* a named angle ``\\angle ABC = 58^\\circ`` (also ``m\\angle B``) into its value;
+* a named ratio ``S_1 : S_2 = 5 : 13`` into ``5 : 13``;
+* ``y \\approx 13`` into 13 when the left side is a lone name (``\\frac{1}{\\sqrt3} \\approx 0.577``
+  keeps its exact left side, as before);
+* solutions joined by a bare word ``(13,2)or(2,13)`` into ``(13,2), (2,13)``.
+
+Decimal commas are not rewritten here: ``3,75`` is read as 3.75 only when compared with a
+single number (see `decimal_comma`), because ``-2,1`` is a list of two solutions in MATH.
+"""
+from __future__ import annotations
+
+import re
+
+_PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:\\text\s*\{\s*)?(?:per\s*cent(?:age)?|percent(?:age)?|pct)\.?\s*\}?\s*$",
+                           re.I)
+_PY_POW = re.compile(r"\*\*")
+_ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle)\s*\{?[A-Za-z]{1,3}\}?\s*=\s*")
+_NAMED_RATIO = re.compile(r"^[^=]{1,40}:[^=]{1,40}=\s*(-?[\d.]+\s*:\s*-?[\d.]+(?:\s*:\s*-?[\d.]+)*)\s*$")
+_APPROX_NAMED = re.compile(r"^\s*\\?[A-Za-z]+(?:_\{?\w{1,4}\}?)?\s*(?:\\approx|≈)\s*")
+_WORD_JOIN = re.compile(r"(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])")
+_DECIMAL_COMMA = re.compile(r"(-?)(\d+),(\d+)")
+
+
+def rewrite_formats(s: str) -> str:
+    """Rewrite the spellings listed in the module docstring.
+
+    >>> rewrite_formats("41.5 percent"), rewrite_formats("3**(1/3)"), rewrite_formats("\\\\angle ABC = 58^\\\\circ")
+    ('41.5\\\\%', '3^(1/3)', '58^\\\\circ')
+    """
+    if "**" in s:
+        s = _PY_POW.sub("^", s)
+    if "!=" in s:
+        s = s.replace("!=", "\\neq ")
+    if "angle" in s:
+        s = _ANGLE.sub("", s)
+    if ":" in s and "=" in s and (m := _NAMED_RATIO.match(s)):
+        s = m.group(1)
+    if "approx" in s or "≈" in s:
+        s = _APPROX_NAMED.sub("", s)
+    if ("or" in s or "and" in s) and _WORD_JOIN.search(s):
+        s = _WORD_JOIN.sub(", ", s)
+    low = s.lower()
+    if "p" in low and ("percent" in low or "pct" in low or "per cent" in low):
+        s = _PERCENT_WORD.sub("\\%", s)
+    return s
+
+
+def decimal_comma(s: str) -> str | None:
+    """``3,75`` -> ``3.75`` when `s` is two digit runs joined by one comma that cannot be
+    thousands grouping (the right run does not have exactly three digits); else None.
+
+    ``1,234`` is always 1234 (thousands), never 1.234.
+
+    >>> decimal_comma("3,75"), decimal_comma("0,125"), decimal_comma("1,234"), decimal_comma("1, 2")
+    ('3.75', '0.125', None, None)
+    """
+    m = _DECIMAL_COMMA.fullmatch(s)
+    if not m:
+        return None
+    left, right = m.group(2), m.group(3)
+    if len(right) == 3 and len(left) <= 3 and not left.startswith("0"):
+        return None
+    return f"{m.group(1)}{m.group(2)}.{m.group(3)}"
