@@ -13,7 +13,9 @@ labels (Math-Shepherd, OmegaPRM). Hard-label runs round labels at 0.5. The lm he
 here and in the scorer, so training and scoring cannot split steps differently.
 
 Checkpoints (every ``save_every`` optimizer steps and at the end) hold the trainable weights,
-the optimizer, the RNG states and the data position; the data order of epoch e is a
+the optimizer, the RNG states and the data position, in formats that cannot run code when read
+(safetensors, JSON, and ``torch.load(weights_only=True)`` for the optimizer; see
+:func:`save_checkpoint`); the data order of epoch e is a
 permutation seeded by ``seed + e``. A resumed run therefore ends with the same weights as an
 uninterrupted one. After an optional linear warmup the learning rate is constant (the
 default: ``max_steps`` can then extend a finished run without changing its schedule) or
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import random
 import sys
 from dataclasses import asdict, dataclass, field
@@ -182,46 +185,103 @@ def _load_model(cfg: TrainConfig, spec: Any, tokenizer: Any, resize: bool) -> An
     return model.to(cfg.device)
 
 
-def _rng_state() -> dict:
+def _rng_state() -> tuple[dict, Any]:
+    """(JSON-safe python and numpy RNG states, torch RNG state tensor)."""
     import torch
 
-    return {"python": random.getstate(), "numpy": np.random.get_state(),
-            "torch": torch.get_rng_state()}
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return ({"python": [version, list(internal), gauss],
+             "numpy": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]},
+            torch.get_rng_state())
 
 
-def _set_rng_state(state: dict) -> None:
+def _set_rng_state(state: dict, torch_state: Any) -> None:
     import torch
 
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(torch_state)
 
 
 def _trainable_state(model: Any) -> dict:
     return {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
 
 
+STATE_FILE = "state.json"   # counters, history, RNG states, and the names of the two files below
+
+
 def save_checkpoint(out_dir: Path, model: Any, optimizer: Any, position: dict, history: list) -> Path:
-    """Write model (trainable tensors), optimizer, RNG and data position; atomic replace."""
+    """Write model, optimizer, RNG and data position in safe formats; return the state file.
+
+    Trainable tensors and the torch RNG state go to ``model-<step>.safetensors``, the optimizer
+    state to ``optimizer-<step>.pt`` (tensors and numbers only, read back with
+    ``torch.load(weights_only=True)``), everything else to ``state.json``, which is replaced
+    last and atomically and names the two files: a crash at any point leaves the previous
+    checkpoint whole. Nothing is pickled, so loading a checkpoint can never run code.
+    """
     import torch
+    from safetensors.torch import save_file
 
     ckpt = out_dir / CHECKPOINT
     ckpt.mkdir(parents=True, exist_ok=True)
-    state = {"model": _trainable_state(model), "optimizer": optimizer.state_dict(),
-             "rng": _rng_state(), "position": dict(position), "history": list(history)}
-    tmp = ckpt / "state.pt.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, ckpt / "state.pt")
-    return ckpt / "state.pt"
+    step = int(position["step"])
+    rng, torch_rng = _rng_state()
+    tensors = {f"model.{k}": v.contiguous() for k, v in _trainable_state(model).items()}
+    tensors["rng.torch"] = torch_rng
+    names = {"tensors": f"model-{step}.safetensors", "optimizer": f"optimizer-{step}.pt"}
+    save_file(tensors, str(ckpt / names["tensors"]))
+    torch.save(optimizer.state_dict(), ckpt / names["optimizer"])
+    state = {"format": 2, "files": names, "rng": rng, "position": dict(position), "history": list(history)}
+    tmp = ckpt / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, ckpt / STATE_FILE)
+    for old in ckpt.iterdir():  # files of earlier checkpoints (and a pre-safetensors state.pt)
+        if old.name not in (STATE_FILE, *names.values()) and (old.suffix in (".safetensors", ".pt")):
+            old.unlink()
+    return ckpt / STATE_FILE
 
 
 def load_checkpoint(out_dir: Path) -> dict:
-    import torch
+    """Read a checkpoint written by `save_checkpoint`; never unpickles anything.
 
-    path = out_dir / CHECKPOINT / "state.pt"
+    Returns ``{"model", "optimizer", "rng", "torch_rng", "position", "history"}``. A
+    checkpoint in the old pickle format (``state.pt``), a missing or damaged file, or a
+    state file naming a path outside the checkpoint folder is an `InputError`.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    ckpt = out_dir / CHECKPOINT
+    path = ckpt / STATE_FILE
     if not path.is_file():
+        if (ckpt / "state.pt").exists():
+            raise InputError("checkpoint is in the old pickle format (state.pt), which is never loaded "
+                             "because unpickling can run code; start a fresh run", path=str(ckpt / "state.pt"))
         raise InputError("--resume given but there is no checkpoint to resume from", path=str(path))
-    return torch.load(path, weights_only=False)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        files = {k: state["files"][k] for k in ("tensors", "optimizer")}
+        for name in files.values():
+            if not isinstance(name, str) or Path(name).name != name:
+                raise InputError(f"names a file outside the checkpoint folder: {name!r:.80}", path=str(path),
+                                 field="files")
+        tensors = load_file(str(ckpt / files["tensors"]))
+        optim = torch.load(ckpt / files["optimizer"], weights_only=True)  # tensors and numbers only
+        position, history, rng = dict(state["position"]), list(state["history"]), state["rng"]
+    except InputError:
+        raise
+    except pickle.UnpicklingError:  # weights_only refused a global: a planted pickle, never run
+        raise InputError("holds objects other than tensors and numbers; refused, loading it could run code",
+                         path=str(ckpt / files["optimizer"])) from None
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise InputError(f"cannot read checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})",
+                         path=str(ckpt)) from None
+    model = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    return {"model": model, "optimizer": optim, "rng": rng, "torch_rng": tensors.get("rng.torch"),
+            "position": position, "history": history}
 
 
 def _progress(msg: str) -> None:
@@ -288,7 +348,7 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
         scheduler.last_epoch = state["position"]["step"]
         position = dict(state["position"])
         history = list(state["history"])
-        _set_rng_state(state["rng"])
+        _set_rng_state(state["rng"], state["torch_rng"])
         log_path.write_text("".join(json.dumps(h) + "\n" for h in history), encoding="utf-8")
     elif log_path.exists():
         log_path.unlink()
