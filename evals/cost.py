@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,43 @@ def cheapest_within_ci_of_best(accuracy: Sequence[float], ci_low: Sequence[float
     best = max(range(len(accuracy)), key=lambda i: (accuracy[i], -cost[i]))
     ok = [i for i in range(len(accuracy)) if accuracy[i] >= ci_low[best]]
     return min(ok, key=lambda i: (cost[i], -accuracy[i], i))
+
+
+def add_costs(rows: Sequence[Any], traces: Sequence[Any], prices: Prices = Prices()) -> None:
+    """Fill the cost columns of result rows (`evals.results.MethodResult`) from the traces'
+    token counts, and mark the frontier and the cheapest row within the CI of the best.
+
+    Token means are per trace, averaged over problems; a method is charged by `method_cost`,
+    PRM tokens only when it reads step scores. `cost_multiplier` stays what the evaluation
+    measured (with `--subsets first` it is the first k samples' own tokens).
+    """
+    by_problem: dict[str, list] = {}
+    for t in traces:
+        by_problem.setdefault(t.problem_id, []).append(t)
+    groups = list(by_problem.values()) or [[]]
+
+    def mean_of(get) -> float:
+        return float(sum(sum(get(t) for t in ts) / max(len(ts), 1) for ts in groups) / len(groups))
+
+    gen = mean_of(lambda t: t.num_tokens)
+    prompt = mean_of(lambda t: t.prompt_tokens)
+    prm = mean_of(lambda t: float(t.meta.get("prm_tokens", 0)))
+    for r in rows:
+        c = method_cost(r.k, gen, prompt, prm, r.spec.method.reads == "step", r.accuracy, prices)
+        r.gen_tokens_per_problem, r.prompt_tokens_per_problem = c.gen_tokens, c.prompt_tokens
+        r.prm_tokens_per_problem = c.prm_tokens
+        r.cost_per_problem, r.cost_per_correct = c.cost_per_problem, c.cost_per_correct
+    cost = [cost_measure(r) for r in rows]
+    front = pareto_front([r.accuracy for r in rows], cost)
+    pick = cheapest_within_ci_of_best([r.accuracy for r in rows], [r.ci_low for r in rows], cost)
+    for i, r in enumerate(rows):
+        r.pareto, r.cheapest_within_ci_of_best = front[i], i == pick
+
+
+def cost_measure(row: Any) -> float:
+    """What the frontier ranks by: money when prices are given, else tokens, else k."""
+    if row.cost_per_problem is not None:
+        return row.cost_per_problem
+    if row.gen_tokens_per_problem > 0:
+        return row.gen_tokens_per_problem + row.prm_tokens_per_problem
+    return float(row.k)

@@ -13,11 +13,12 @@ over problems (k when token counts are unknown).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
+from evals.cost import Prices, add_costs
+from evals.results import EvalResults, MethodResult
 from verify.errors import InputError
 from verify.select.aggregate import REDUCTIONS, TIE_RULES
 from verify.select.estimators import bootstrap_ci
@@ -28,47 +29,7 @@ from verify.records.types import Trace
 SUBSETS = ("exact", "first")
 
 
-@dataclass
-class MethodResult:
-    """One row of the results: a method at one k, for one grouping."""
-
-    method: str
-    accuracy: float
-    ci_low: float
-    ci_high: float
-    n_problems: int
-    k: int
-    cost_multiplier: float
-    n_samples: int                # samples per problem (the smallest, if they differ)
-    group: str = "equivalence"
-    grade: str = "checker"
-    subsets: str = "exact"
-    estimator: str = "exact"      # exact | exact-enumeration | monte-carlo | first-k
-    mc_se: float = 0.0            # Monte-Carlo standard error of `accuracy` (0 when exact)
-    correct: float = 0.0          # sum over problems of the per-problem expected correctness
-    accuracy_random_ties: float | None = None  # first-k mode: expectation under random tie-breaking
-    ties: int = 0                 # first-k mode: problems where the tie rule decided
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @property
-    def spec(self) -> MethodSpec:
-        """The parsed method (a row read back from JSON carries its spec as text)."""
-        return parse_method(self.method)
-
-
-@dataclass
-class EvalReport:
-    results: list[MethodResult]
-    curves: dict = field(default_factory=dict)     # "family|group" -> list of {k, accuracy, ci_low, ci_high}
-    stats: dict = field(default_factory=dict)      # group -> GradeStats.to_dict()
-    config: dict = field(default_factory=dict)
-    per_problem: list = field(default_factory=list)  # one record per (problem, method row): the value averaged
-
-    def to_dict(self) -> dict:
-        return {"results": [r.to_dict() for r in self.results], "curves": self.curves,
-                "grading": self.stats, "config": self.config}
+EvalReport = EvalResults  # the name `evaluate_samples` returned before run mode and --samples shared one type
 
 
 def problem_values(gp: GradedProblem, spec: MethodSpec, ks: Sequence[int], *, subsets: str = "exact",
@@ -119,9 +80,10 @@ def _k_grid(n: int) -> list[int]:
 def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpec], *, reduce: str = "prod",
                      subsets: str = "exact", groups: Sequence[str] = ("equivalence",), grade: str = "checker",
                      tie: str = "first", drop_unfinished: bool = False, seed: int = 0, n_boot: int = 2000,
-                     mc_trials: int = 2000, curves: bool = False,
-                     progress: Callable[[str, bool], None] | None = None) -> EvalReport:
-    """Accuracy with 95% CI of each method on recorded samples (see module docstring).
+                     mc_trials: int = 2000, curves: bool = False, prices: Prices = Prices(),
+                     progress: Callable[[str, bool], None] | None = None) -> EvalResults:
+    """Accuracy with 95% CI of each method on recorded samples (see module docstring), with
+    cost columns (`evals.cost.add_costs`: tokens, money at `prices`, the frontier).
 
     >>> ts = [Trace("p1", i, answer=a, gold="4", score=s) for i, (a, s) in enumerate([("4", .2), ("5", .9), ("4", .5)])]
     >>> r = evaluate_samples(ts, ["maj@3", "best-of-3", "pass@1"], groups=["string"]).results
@@ -139,7 +101,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpe
     if not specs:
         raise ValueError("give at least one method, e.g. majority@8")
     rng = np.random.default_rng(seed)
-    report = EvalReport([], {}, {}, {"reduce": reduce, "subsets": subsets, "grade": grade, "tie": tie,
+    report = EvalResults([], {}, {}, {"reduce": reduce, "subsets": subsets, "grade": grade, "tie": tie,
                                      "drop_unfinished": drop_unfinished, "seed": seed, "n_boot": n_boot,
                                      "mc_trials": mc_trials, "methods": [s.spec for s in specs]})
     for group in groups:
@@ -148,7 +110,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpe
                 progress(f"grading ({_g}) {done}/{total} problems", done == total)
         problems, stats = grade_traces(samples, group=group, grade=grade, reduce=reduce,
                                        drop_unfinished=drop_unfinished, progress=prog)
-        report.stats[group] = stats.to_dict()
+        report.grading[group] = stats.to_dict()
         if not problems:
             raise InputError("no problems with samples left to evaluate")
         n_min = min(gp.n for gp in problems)
@@ -196,6 +158,7 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpe
                         "value": float(p["value"][col]), "n": gp.n, "gold": gp.gold,
                         "n_classes": len(gp.class_answers), "votes": gp.counts.tolist(),
                         "class_correct": gp.class_correct.tolist(), "answers": list(gp.class_answers)})
+    add_costs(report.results, samples, prices)
     return report
 
 

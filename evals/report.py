@@ -3,7 +3,7 @@ to read every column."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from evals.table import format_table
 
@@ -33,33 +33,33 @@ def _money(x: Any) -> str:
     return f"{x:.6f}"
 
 
-def table(methods: list[dict]) -> str:
-    """The results table as Markdown-friendly fixed-width text."""
+def table(methods: Sequence[Any]) -> str:
+    """The results table with cost columns as fixed-width text (rows: `MethodResult`s)."""
     headers = ["method", "accuracy", "95% CI", "correct/problems", "gen tok/problem", "PRM tok/problem",
                "cost x", "cost/problem", "cost/correct", "frontier"]
     rows = []
     for m in methods:
-        mark = ("*" if m.get("pareto") else "") + ("<" if m.get("cheapest_within_ci_of_best") else "")
-        rows.append([m["method"], f"{m['accuracy']:.3f}", f"[{m['ci_low']:.3f}, {m['ci_high']:.3f}]",
-                     f"{m['correct']:.1f}/{m['n_problems']}", f"{m['gen_tokens_per_problem']:.0f}",
-                     f"{m['prm_tokens_per_problem']:.0f}", f"{m['cost_multiplier']:.2f}",
-                     _money(m.get("cost_per_problem")), _money(m.get("cost_per_correct")), mark or "-"])
+        mark = ("*" if m.pareto else "") + ("<" if m.cheapest_within_ci_of_best else "")
+        rows.append([m.method, f"{m.accuracy:.3f}", f"[{m.ci_low:.3f}, {m.ci_high:.3f}]",
+                     f"{m.correct:.1f}/{m.n_problems}", f"{m.gen_tokens_per_problem:.0f}",
+                     f"{m.prm_tokens_per_problem:.0f}", f"{m.cost_multiplier:.2f}",
+                     _money(m.cost_per_problem), _money(m.cost_per_correct), mark or "-"])
     return format_table(headers, rows, align="lrrrrrrrrl")
 
 
 def render_report(res: Any) -> str:
-    """Markdown text of report.md for a `RunResults`."""
+    """Markdown text of report.md for a run's `EvalResults`."""
     run = res.run
-    cfg = run["config"]
+    cfg = res.config
     lines = ["# verify eval report", ""]
     if run.get("demo"):
         lines += [f"> {run['demo_note']}", ""]
-    lines += [f"Dataset `{cfg['dataset']}` ({res.methods[0]['n_problems'] if res.methods else 0} problems), "
+    lines += [f"Dataset `{cfg['dataset']}` ({res.results[0].n_problems if res.results else 0} problems), "
               f"model `{cfg['model']}` via `{cfg['backend']}`, PRM `{cfg['prm']}`, n = {cfg['n']} samples "
               f"per problem, T = {cfg['temperature']}, top-p = {cfg['top_p']}, max tokens = {cfg['max_tokens']}, "
               f"seed = {cfg['seed']}, step-score reduction `{cfg['reduce']}`.", "",
-              "```", table(res.methods), "```", "", COLUMNS]
-    st = run.get("grading", {}).get("equivalence")
+              "```", table(res.results), "```", "", COLUMNS]
+    st = res.grading.get("equivalence")
     if st:
         lines += [f"Grading: {st['n_samples']} samples; {st['no_answer']} without an extractable answer; "
                   f"{st['unfinished']} cut at max tokens; {st['undecided_gold']} answer classes undecided "

@@ -24,13 +24,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
-from evals.cost import Prices, cheapest_within_ci_of_best, method_cost, pareto_front
+from evals.cost import Prices
+from evals.results import EvalResults
 from verify.select.methods import MethodSpec, parse_method, parse_methods
 from verify.errors import InputError
 from verify.records.io import read_traces, repair_tail, write_json_atomic
-from verify.records.types import Problem, Trace
+from verify.records.types import Problem
 
 DEFAULT_DATASET = "arith"
 DEFAULT_PRM = "arith"
@@ -74,25 +73,7 @@ class RunConfig:
         return self.model is None and self.dataset is None and self.data_file is None and self.prm is None
 
 
-@dataclass
-class RunResults:
-    """What `results.json` holds."""
-
-    methods: list[dict]
-    curves: dict
-    run: dict
-    files: dict
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def method(self, spec: str) -> dict:
-        """The row of one method, by spec (e.g. "prm-best-of-8")."""
-        name = parse_method(spec).spec
-        for m in self.methods:
-            if m["method"] == name:
-                return m
-        raise KeyError(f"no method {spec!r} in this run; have {[m['method'] for m in self.methods]}")
+RunResults = EvalResults  # the name run_eval returned before both modes shared one result type
 
 
 def _say(cfg: RunConfig, msg: str) -> None:
@@ -211,21 +192,21 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     ids = {p.id for p in problems}
     traces = [t for t in read_traces(eval_path) if t.problem_id in ids and t.sample_index < n]
     _say(cfg, f"evaluating {len(methods)} method(s) on {len(traces)} traces")
-    rep = evaluate_samples(traces, specs, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True)
-    rows = cost_rows(rep.results, traces, methods, cfg.prices)
+    res = evaluate_samples(traces, specs, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True,
+                           prices=cfg.prices)
     model_name = cfg.model or (getattr(generator, "name", None) or "python generator" if generator is not None
                                else "smollm2")
-    run = {"config": _config_dict(cfg, n, methods, model_name), "stages": stages, "grading": rep.stats,
-           "versions": _versions(), "command": cfg.command, "seconds": round(time.perf_counter() - t0, 2),
-           "demo": demo, "demo_note": DEMO_NOTE if demo else ""}
-    files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None,
-             "results": str(out_dir / "results.json"), "report": str(out_dir / "report.md"),
-             "curves": str(out_dir / "curves.png")}
-    res = RunResults(methods=rows, curves=rep.curves, run=run, files=files)
+    res.mode = "run"
+    res.config = {**res.config, **_config_dict(cfg, n, methods, model_name)}
+    res.run = {"stages": stages, "versions": _versions(), "command": cfg.command,
+               "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": DEMO_NOTE if demo else ""}
+    res.files = files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None,
+                         "results": str(out_dir / "results.json"), "report": str(out_dir / "report.md"),
+                         "curves": str(out_dir / "curves.png")}
     from evals.plots import plot_accuracy_vs_k
     from evals.report import render_report
     try:
-        plot_accuracy_vs_k(rep.curves, files["curves"], title=f"{_dataset_label(cfg)}: accuracy vs N")
+        plot_accuracy_vs_k(res.curves, files["curves"], title=f"{_dataset_label(cfg)}: accuracy vs N")
     except ImportError as exc:  # matplotlib is an extra
         files["curves"] = None
         _say(cfg, f"no curves.png: {exc}")
@@ -234,47 +215,10 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     return res
 
 
-def cost_rows(results: Sequence[Any], traces: Sequence[Trace], methods: Sequence[str],
-              prices: Prices) -> list[dict]:
-    """One dict per method: the evaluate_samples fields plus cost columns and frontier marks."""
-    by_problem: dict[str, list[Trace]] = {}
-    for t in traces:
-        by_problem.setdefault(t.problem_id, []).append(t)
-    gen = float(np.mean([np.mean([t.num_tokens for t in ts]) for ts in by_problem.values()]))
-    prompt = float(np.mean([np.mean([t.prompt_tokens for t in ts]) for ts in by_problem.values()]))
-    prm = float(np.mean([np.mean([float(t.meta.get("prm_tokens", 0)) for t in ts])
-                         for ts in by_problem.values()]))
-    rows = []
-    for r in results:
-        uses_prm = r.spec.method.reads == "step"
-        c = method_cost(r.k, gen, prompt, prm, uses_prm, r.accuracy, prices)
-        d = r.to_dict()
-        d.update({"gen_tokens_per_problem": c.gen_tokens, "prompt_tokens_per_problem": c.prompt_tokens,
-                  "prm_tokens_per_problem": c.prm_tokens, "cost_multiplier": c.cost_multiplier,
-                  "cost_per_problem": c.cost_per_problem, "cost_per_correct": c.cost_per_correct})
-        rows.append(d)
-    cost = [_cost_measure(r) for r in rows]
-    front = pareto_front([r["accuracy"] for r in rows], cost)
-    pick = cheapest_within_ci_of_best([r["accuracy"] for r in rows], [r["ci_low"] for r in rows], cost)
-    for i, r in enumerate(rows):
-        r["pareto"] = front[i]
-        r["cheapest_within_ci_of_best"] = i == pick
-    return rows
-
-
 def _dataset_label(cfg: RunConfig) -> str:
     if cfg.dataset is None and cfg.data_file is not None:
         return Path(cfg.data_file).name
     return cfg.dataset or DEFAULT_DATASET
-
-
-def _cost_measure(row: dict) -> float:
-    """What the frontier ranks by: money when prices are given, else tokens, else k."""
-    if row["cost_per_problem"] is not None:
-        return row["cost_per_problem"]
-    if row["gen_tokens_per_problem"] > 0:
-        return row["gen_tokens_per_problem"] + row["prm_tokens_per_problem"]
-    return float(row["k"])
 
 
 def _config_dict(cfg: RunConfig, n: int, methods: list[str], model: str) -> dict:

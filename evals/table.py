@@ -49,10 +49,19 @@ def results_table(results: Sequence, *, show_group: bool | None = None) -> str:
     return format_table(headers, rows, align="l" + ("l" if show_group else "") + "rrrrrrl")
 
 
+def pareto_lines(results: Sequence) -> list[str]:
+    """`--pareto`: the accuracy-versus-cost frontier and the cheapest row within the CI of the best."""
+    out = [f"frontier (accuracy vs cost): {', '.join(r.method for r in results if r.pareto)}"]
+    pick = [r.method for r in results if r.cheapest_within_ci_of_best]
+    if pick:
+        out.append(f"cheapest within the 95% CI of the best: {pick[0]}")
+    return out
+
+
 def notes_lines(report) -> list[str]:
     """Footnotes under the table: ties, undecided verdicts, abstentions (nothing hidden)."""
     out = []
-    for group, st in report.stats.items():
+    for group, st in report.grading.items():
         parts = [f"{st['n_samples']} samples over {st['n_problems']} problems"]
         if st["no_answer"]:
             parts.append(f"{st['no_answer']} without an answer")

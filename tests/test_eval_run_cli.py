@@ -33,15 +33,15 @@ def test_default_path_with_tiny_model(tiny_dir, tmp_path):
     assert r.exit_code == 0, r.output
     assert "prm-best-of-2" in r.output and "frontier (accuracy vs cost)" in r.output
     res = json.loads((out / "results.json").read_text())
-    assert [m["method"] for m in res["methods"]] == ["single", "prm-best-of-2", "majority@2"]
-    assert all(m["n_problems"] == 3 and 0.0 <= m["accuracy"] <= 1.0 for m in res["methods"])
-    assert res["run"]["config"]["dataset"] == "arith" and res["run"]["config"]["prm"] == "arith"
+    assert [m["method"] for m in res["results"]] == ["single", "prm-best-of-2", "majority@2"]
+    assert all(m["n_problems"] == 3 and 0.0 <= m["accuracy"] <= 1.0 for m in res["results"])
+    assert res["config"]["dataset"] == "arith" and res["config"]["prm"] == "arith"
     rows = [json.loads(x) for x in (out / "scored.jsonl").read_text().splitlines()]
     assert len(rows) == 6 and all(len(x["step_scores"]) == len(x["steps"]) for x in rows)
     assert all(0 < x["num_tokens"] <= 8 for x in rows)
     # gen tokens per problem charged to a k=2 method = 2 x the mean tokens of one sample
     mean_tok = sum(x["num_tokens"] for x in rows) / len(rows)
-    maj = next(m for m in res["methods"] if m["method"] == "majority@2")
+    maj = next(m for m in res["results"] if m["method"] == "majority@2")
     assert maj["gen_tokens_per_problem"] == pytest.approx(2 * mean_tok)
     for name in ("samples.jsonl", "report.md", "curves.png"):
         assert (out / name).exists()
@@ -50,7 +50,7 @@ def test_default_path_with_tiny_model(tiny_dir, tmp_path):
     assert r2.exit_code == 0, r2.output
     res2 = json.loads((out / "results.json").read_text())
     assert res2["run"]["stages"]["sample"]["sampled"] == 0
-    assert [m["accuracy"] for m in res2["methods"]] == [m["accuracy"] for m in res["methods"]]
+    assert [m["accuracy"] for m in res2["results"]] == [m["accuracy"] for m in res["results"]]
 
 
 def test_bad_method_exits_2_with_suggestion(tmp_path):

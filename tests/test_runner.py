@@ -55,7 +55,7 @@ def test_pipeline_files_and_figures(tmp_path):
     assert len(samples) == len(scored) == 16
     assert all(len(s["step_scores"]) == len(s["steps"]) == 2 for s in scored)
     results = json.loads((run / "results.json").read_text())
-    got = {m["method"]: m for m in results["methods"]}
+    got = {m["method"]: m for m in results["results"]}
     assert set(got) == set(EXPECTED)
     for name, acc in EXPECTED.items():
         assert got[name]["accuracy"] == pytest.approx(acc), name
@@ -68,10 +68,10 @@ def test_pipeline_files_and_figures(tmp_path):
     assert got["majority@4"]["cost_per_correct"] == pytest.approx((30 + 92) / 1e6 / 0.375)
     # the frontier: single is cheapest, prm-best-of-4 most accurate; majority@4 is dominated
     assert got["single"]["pareto"] and got["prm-best-of-4"]["pareto"] and not got["majority@4"]["pareto"]
-    assert res.method("prm-best-of-4")["accuracy"] == pytest.approx(0.75)
+    assert res.method("prm-best-of-4").accuracy == pytest.approx(0.75)
     report = (run / "report.md").read_text()
     assert "prm-best-of-4" in report and "95% CI" in report and "verify eval test" in report
-    assert results["run"]["config"]["n"] == 4 and results["run"]["demo"] is False
+    assert results["config"]["n"] == 4 and results["run"]["demo"] is False
 
 
 def test_rerun_recomputes_nothing_and_keeps_everything(tmp_path):
@@ -90,7 +90,7 @@ def test_interrupted_sampling_and_scoring_resume(tmp_path):
     calls.clear()
     _run(tmp_path)
     run = tmp_path / "run"
-    full = json.loads((run / "results.json").read_text())["methods"]
+    full = json.loads((run / "results.json").read_text())["results"]
     # simulate a crash: samples cut mid-line after 6 rows, scored cut after 3 rows
     lines = (run / "samples.jsonl").read_text().splitlines(keepends=True)
     (run / "samples.jsonl").write_text("".join(lines[:6]) + lines[6][:20])
@@ -103,7 +103,7 @@ def test_interrupted_sampling_and_scoring_resume(tmp_path):
     rows = [json.loads(x) for x in (run / "scored.jsonl").read_text().splitlines()]
     assert sorted((r["problem_id"], r["sample_index"]) for r in rows) == sorted(
         (f"p{i}", j) for i in range(4) for j in range(4))
-    assert [m["accuracy"] for m in res.methods] == [m["accuracy"] for m in full]
+    assert [m.accuracy for m in res.results] == [m["accuracy"] for m in full]
 
 
 def test_n_smaller_than_k_is_an_error(tmp_path):
@@ -120,13 +120,13 @@ def test_python_api_evaluate_returns_results_json_fields(tmp_path):
                    out_dir=str(tmp_path / "api"), n_boot=200, progress=False)
     on_disk = json.loads((tmp_path / "api" / "results.json").read_text())
     assert res.to_dict() == on_disk
-    assert {m["method"]: m["accuracy"] for m in res.methods} == pytest.approx(EXPECTED)
+    assert {m.method: m.accuracy for m in res.results} == pytest.approx(EXPECTED)
     # a user's own scorer: any (question, steps) -> list[float]; this one scores every step alike
     res2 = evaluate(generator_fn, PROBLEMS, ["prm-best-of-4"], out_dir=str(tmp_path / "api2"), n=4,
                     scorer=lambda q, steps: [0.5] * len(steps), progress=False, baseline=False)
-    assert [m["method"] for m in res2.methods] == ["prm-best-of-4"]
+    assert [m.method for m in res2.results] == ["prm-best-of-4"]
     # all scores tie -> best-of-4 is the random-tie expectation = mean pass@1
-    assert res2.methods[0]["accuracy"] == pytest.approx(EXPECTED["single"])
+    assert res2.results[0].accuracy == pytest.approx(EXPECTED["single"])
 
 
 def test_cli_with_replay_generator_and_data_file(tmp_path):
@@ -147,8 +147,8 @@ def test_cli_with_replay_generator_and_data_file(tmp_path):
                                  "--n-boot", "300"])
     assert r.exit_code == 0, r.output
     res = json.loads((out / "results.json").read_text())
-    assert {m["method"]: m["accuracy"] for m in res["methods"]} == pytest.approx(EXPECTED)
-    assert res["run"]["config"]["dataset"] == "problems.jsonl"
+    assert {m["method"]: m["accuracy"] for m in res["results"]} == pytest.approx(EXPECTED)
+    assert res["config"]["dataset"] == "problems.jsonl"
     assert "Dataset `problems.jsonl` (4 problems)" in (out / "report.md").read_text()
     lines = r.output.splitlines()
     head = next(i for i, x in enumerate(lines) if x.startswith("method"))

@@ -132,17 +132,17 @@ def evaluate(generator: Any, problems: Sequence[Problem], methods: Sequence[str]
     """Sample, score, select, grade and report in one call, for your own generator and scorer.
 
     Writes the same run folder as `verify eval` (samples.jsonl, scored.jsonl, results.json,
-    report.md, curves.png), resumes it when called again, and returns an
-    `evals.runner.RunResults` whose fields are those of results.json (`methods`, `curves`,
-    `run`, `files`). `options` are `evals.runner.RunConfig` fields (n, temperature,
-    max_tokens, reduce, prices, ...).
+    report.md, curves.png), resumes it when called again, and returns the
+    `evals.results.EvalResults` that results.json holds (`results`: one `MethodResult` row per
+    method; `curves`, `grading`, `config`, `run`, `files`; see docs/results.md). `options` are
+    `evals.runner.RunConfig` fields (n, temperature, max_tokens, reduce, prices, ...).
 
     >>> import tempfile
     >>> from verify.records.types import Problem
     >>> gen = lambda prompt, n: ["3 + 4 = 7.\\n\\n\\\\boxed{7}", "3 + 4 = 8.\\n\\n\\\\boxed{8}"][:n]
     >>> res = evaluate(gen, [Problem("p1", "What is 3 + 4?", "7")], ["prm-best-of-2", "majority@2"],
     ...                scorer="arith", out_dir=tempfile.mkdtemp(), progress=False)
-    >>> [(m["method"], m["accuracy"]) for m in res.methods]
+    >>> [(r.method, r.accuracy) for r in res.results]
     [('single', 0.5), ('prm-best-of-2', 1.0), ('majority@2', 0.5)]
     """
     from evals.runner import RunConfig, run_eval

@@ -69,12 +69,12 @@ def command(
     pareto: bool = typer.Option(False, "--pareto", help="Print the accuracy-versus-cost frontier."),
 ) -> None:
     """Evaluate aggregation methods: on a samples file (--samples), or end to end."""
+    for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
+        check_range(name, price, low=0)
     if samples is None:
         check_range("--temperature", temperature, low=0)
         check_range("--top-p", top_p, low=0, high=1, low_open=True)
         check_range("--max-tokens", max_tokens, low=1)
-        for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
-            check_range(name, price, low=0)
         from verify.commands.eval_run import run_mode
         run_mode(dict(methods=method, dataset=dataset, data_file=None if data_file is None else str(data_file),
                       model=model, backend=backend, prm=prm, n=n, out_dir=str(out_dir), limit=limit,
@@ -83,8 +83,9 @@ def command(
                       tensor_parallel_size=tensor_parallel_size, n_boot=n_boot),
                  prices=(price_in, price_out, prm_price), pareto=pareto)
         return
+    from evals.cost import Prices
     from evals.evaluate import evaluate_samples
-    from evals.table import notes_lines, results_table
+    from evals.table import notes_lines, pareto_lines, results_table
     from evals.importers import load_samples
     from verify.records.io import write_json_atomic, write_jsonl_atomic
 
@@ -98,7 +99,8 @@ def command(
         traces = load_samples(samples, fmt)
         report = evaluate_samples(traces, method, reduce=reduce, subsets=subsets, groups=group, grade=grade,
                                   tie=tie, drop_unfinished=drop_unfinished, seed=seed, n_boot=n_boot,
-                                  mc_trials=mc_trials, curves=plot is not None, progress=progress)
+                                  mc_trials=mc_trials, curves=plot is not None, progress=progress,
+                                  prices=Prices(price_in, price_out, prm_price))
     except (VerifyError, ValueError) as exc:
         if sys.stderr.isatty():
             print(file=sys.stderr)
@@ -114,7 +116,7 @@ def command(
         if json_out is not None:
             write_json_atomic(json_out, report.to_dict())
         typer.echo(results_table(report.results))
-        for line in notes_lines(report):
+        for line in notes_lines(report) + (pareto_lines(report.results) if pareto else []):
             typer.echo(line)
         if plot is not None:
             from evals.plots import plot_accuracy_vs_k

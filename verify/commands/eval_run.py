@@ -13,6 +13,7 @@ from verify.errors import VerifyError
 def run_mode(options: dict[str, Any], *, prices: tuple, pareto: bool) -> None:
     from evals.cost import Prices
     from evals.report import table
+    from evals.table import pareto_lines
     from evals.runner import RunConfig, run_eval
 
     cfg = RunConfig(**options, prices=Prices(*prices), command="verify " + shlex.join(sys.argv[1:]))
@@ -23,18 +24,15 @@ def run_mode(options: dict[str, Any], *, prices: tuple, pareto: bool) -> None:
         raise typer.Exit(2)
     if res.run["demo"]:
         typer.echo(res.run["demo_note"])
-    typer.echo(table(res.methods))
-    st = res.run["grading"].get("equivalence", {})
+    typer.echo(table(res.results))
+    st = res.grading.get("equivalence", {})
     if st:
         typer.echo(f"{st['n_samples']} samples over {st['n_problems']} problems; {st['no_answer']} without an "
                    f"answer; {st['unfinished']} cut at max tokens; accuracies are exact expectations with "
                    "95% bootstrap CIs over problems")
     if pareto:
-        front = [m["method"] for m in res.methods if m["pareto"]]
-        pick = [m["method"] for m in res.methods if m["cheapest_within_ci_of_best"]]
-        typer.echo(f"frontier (accuracy vs cost): {', '.join(front)}")
-        if pick:
-            typer.echo(f"cheapest within the 95% CI of the best: {pick[0]}")
+        for line in pareto_lines(res.results):
+            typer.echo(line)
     for name in ("samples", "scored", "results", "report", "curves"):
         if res.files.get(name):
             typer.echo(f"{name}: {res.files[name]}")
