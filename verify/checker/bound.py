@@ -41,12 +41,7 @@ def parse_bigop(p, name: str) -> tuple:
     p.take("^")
     hi = p.exponent()
     p.enter()
-    if p.peek() in ("(", "{"):
-        body = p.atom()
-    else:
-        body = p.power()
-        while (t := p.peek()) is not None and p.starts_atom(t) and t not in ("\\sum", "\\prod"):
-            body = p.node("mul", [body, p.power()])
+    body = p.term()  # the body runs to the next + or - outside brackets (``\\sum_k k \\cdot k``)
     p.depth -= 1
     return p.node("bigop", name, var, lo, hi, body)
 

@@ -18,7 +18,7 @@ every step (`BudgetExceeded`).
 from __future__ import annotations
 
 from verify.checker.treeval import (DEADLINE, BudgetExceeded, EvalError, _point, _tick, decimals, evaluate,
-                             exact, free_symbols)
+                             exact, free_symbols, scale)
 from verify.checker.bound import bigops_equal
 from verify.checker.numeric import Num, numbers_equal
 from verify.checker.relations import as_interval as _as_interval, assign_as_eq, constant_side as _constant_side
@@ -83,11 +83,43 @@ def scalars_equal(a: tuple, b: tuple) -> bool | None:
                 if not _rounds_to(dec, other):
                     return False
                 continue
+        if not syms and not approx and _near_equal(a, b, va, vb):
+            return _exact(a, b)
         if not _close(va, vb, rel):
             return False
     if ok == 0 or (syms and ok < 2):
         return _high_range(a, b, syms, rel)
     return True
+
+
+def _near_equal(a: tuple, b: tuple, va: complex, vb: complex) -> bool:
+    """Is the double-precision verdict on two constants unreliable? True when the values differ
+    beyond rounding but within the tolerance (a real tiny difference), or agree only within a
+    rounding error large enough to hide one (big magnitudes, or cancellation in a sum)."""
+    d, m = abs(va - vb), max(abs(va), abs(vb))
+    try:
+        s = scale(a, {}) + scale(b, {})
+    except EvalError:
+        return True
+    err = 1e-13 * s
+    if d > max(err, REL_TOL * m, ABS_TOL):
+        return False  # clearly different
+    if d > err:
+        return True  # different beyond rounding, equal only by the tolerance
+    return s >= 1e7 or s > 1e3 * max(m, 1e-300)
+
+
+def _exact(a: tuple, b: tuple) -> bool | None:
+    """Near-equal constants: exactly in the worker (`verify.checker.exact`), else hand over or stay undecided."""
+    from verify.checker.treeval_mp import HIGH_RANGE
+
+    if HIGH_RANGE.get():
+        from verify.checker.exact import decide
+
+        return decide(a, b)[0]
+    if DEADLINE.get() is not None:
+        raise NeedsWorker()
+    return None
 
 
 def _values(a: tuple, b: tuple, syms: list[str], ev, points: int):

@@ -181,6 +181,8 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     >>> compare_answers("[1, 2)", "(1, 2)").equal
     False
     """
+    if timeout is not None and timeout != timeout:  # nan: no deadline could ever be checked
+        raise ValueError("timeout must be a number of seconds (inf: no limit) or None, got nan")
     if a is None or b is None:
         if b is None and a is not None:
             return Verdict(False, "no answer extracted from pred", a, None, "none")
@@ -227,7 +229,7 @@ def compare_answers(a: str | None, b: str | None, *, timeout: float | None = DEF
     from verify.checker.worker import POOL, WorkerCrashed, WorkerTimeout
 
     try:
-        out = POOL.run({"gold": na, "pred": nb}, timeout)
+        out = POOL.run({"gold": na, "pred": nb, "budget": max(0.0, 0.7 * timeout - 0.05)}, timeout)
     except WorkerTimeout:
         return Verdict(None, f"timeout after {timeout:g}s", a, b, "timeout")
     except WorkerCrashed as e:

@@ -25,6 +25,7 @@ _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle)\s*\{?[A-Za-z]{1,3}\
 _NAMED_RATIO = re.compile(r"^[^=]{1,40}:[^=]{1,40}=\s*(-?[\d.]+\s*:\s*-?[\d.]+(?:\s*:\s*-?[\d.]+)*)\s*$")
 _APPROX_NAMED = re.compile(r"^\s*\\?[A-Za-z]+(?:_\{?\w{1,4}\}?)?\s*(?:\\approx|≈)\s*")
 _WORD_JOIN = re.compile(r"(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])")
+_BRACED_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(-?)(\d+),(\d+)")
 
 
@@ -34,6 +35,8 @@ def rewrite_formats(s: str) -> str:
     >>> rewrite_formats("41.5 percent"), rewrite_formats("3**(1/3)"), rewrite_formats("\\\\angle ABC = 58^\\\\circ")
     ('41.5\\\\%', '3^(1/3)', '58^\\\\circ')
     """
+    if "{,}" in s:  # 10{,}000: a LaTeX thousands separator
+        s = _BRACED_COMMA.sub("", s)
     if "**" in s:
         s = _PY_POW.sub("^", s)
     if "!=" in s:
@@ -53,10 +56,11 @@ def rewrite_formats(s: str) -> str:
 
 
 def decimal_comma(s: str) -> str | None:
-    """``3,75`` -> ``3.75`` when `s` is two digit runs joined by one comma that cannot be
-    thousands grouping (the right run does not have exactly three digits); else None.
+    """``3,75`` -> ``3.75`` when `s` is two digit runs joined by one comma that is neither
+    thousands grouping nor a short list: the left run is 0 (``0,125``, ``0,5``), or the right run
+    has two digits or more than three (``3,75``, ``3,1416``). Else None.
 
-    ``1,234`` is always 1234 (thousands), never 1.234.
+    ``1,234`` is always 1234 (thousands), never 1.234; ``2,5`` and ``-2,1`` stay lists of two.
 
     >>> decimal_comma("3,75"), decimal_comma("0,125"), decimal_comma("1,234"), decimal_comma("1, 2")
     ('3.75', '0.125', None, None)
@@ -65,6 +69,6 @@ def decimal_comma(s: str) -> str | None:
     if not m:
         return None
     left, right = m.group(2), m.group(3)
-    if len(right) == 3 and len(left) <= 3 and not left.startswith("0"):
-        return None
+    if left != "0" and (len(right) == 1 or len(right) == 3 and len(left) <= 3):
+        return None  # 1,234 is thousands; -2,1 and 2,5 are two solutions (MATH writes lists so)
     return f"{m.group(1)}{m.group(2)}.{m.group(3)}"

@@ -202,3 +202,28 @@ def _eval(node: tuple, env: dict[str, complex]) -> complex:
             return complex(math.floor(r) if name == "lfloor" else math.ceil(r))
         return complex(_FUNCS[name](arg))
     raise EvalError(f"cannot evaluate {kind}")
+
+
+def scale(node: tuple, env: dict[str, complex]) -> float:
+    """A magnitude for rounding errors: the value with every sum's terms added in absolute value.
+
+    ``\\sqrt2 \\cdot 10^{20} + 1 - \\sqrt2 \\cdot 10^{20}`` has value 1 but scale 2.8e20, so a
+    double-precision result can be off by about 1e-16 * 2.8e20 (raises EvalError like `evaluate`).
+    """
+    kind = node[0]
+    try:
+        if kind == "add":
+            return sum(scale(c, env) for c in node[1])
+        if kind == "neg":
+            return scale(node[1], env)
+        if kind == "mul":
+            acc = 1.0
+            for c in node[1]:
+                acc *= scale(c, env)
+            return acc
+        if kind == "div":
+            return scale(node[1], env) / abs(evaluate(node[2], env))
+    except (ZeroDivisionError, OverflowError):
+        raise EvalError("scale") from None
+    return abs(evaluate(node, env))
+
