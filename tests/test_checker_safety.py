@@ -212,3 +212,55 @@ def test_concurrent_checks_match_serial():
     for t in threads:
         t.join(120)
     assert all(results[k] == serial for k in range(8))
+
+
+# Near-equal constants reach the exact layer (sympy in the worker); expanding this power is
+# far too slow for sympy, so only the worker's alarm and the caller's hard timeout end it.
+SYMPY_BOMB = ("(\\sqrt2+\\sqrt3+\\sqrt5+\\sqrt7)^{200}",
+              "(17+2\\sqrt6+2\\sqrt{10}+2\\sqrt{14}+2\\sqrt{15}+2\\sqrt{21}+2\\sqrt{35})^{100}")
+
+
+@pytest.mark.parametrize("timeout", [0.5, 2.0])
+def test_bomb_through_the_exact_layer_keeps_the_timeout(timeout):
+    check(*STRUCTURAL, isolate=True)  # a worker is running, so the start-up is not timed below
+    for g, p in (SYMPY_BOMB, SYMPY_BOMB[::-1]):
+        t = time.perf_counter()
+        v = check(g, p, timeout=timeout)
+        elapsed = time.perf_counter() - t
+        assert elapsed < timeout + SPAWN_MARGIN, (elapsed, v)
+        assert v.equal is not False, v  # the two sides are equal: never refuted
+        assert v.method in ("exact", "timeout"), v
+
+
+def test_exact_layer_decides_near_equal_constants():
+    cases = [("1", "\\sqrt{2}\\cdot10^{20}+1-\\sqrt{2}\\cdot10^{20}", True, "exact"),
+             ("10^{20}\\sqrt2", "10^{20}\\sqrt2+1", False, "exact"),
+             ("\\sqrt{8}", "2\\sqrt2", True, "structural")]  # small and well-conditioned: no escalation
+    for g, p, want, method in cases:
+        v = check(g, p)
+        assert (v.equal, v.method) == (want, method), v
+        assert compare_answers(g, p, timeout=None).equal in (want, None)  # no worker: never the wrong answer
+
+
+def test_check_many_in_order_from_threads():
+    from test_equivalence import EXPRESSIONS, NUMERIC, STRUCTURES
+
+    from verify.checker import check_many
+
+    cases = [(g, p) for g, p, _ in NUMERIC + EXPRESSIONS + STRUCTURES]
+    serial = [check(g, p).equal for g, p in cases]
+    results: dict[int, list] = {}
+
+    def work(k: int) -> None:
+        results[k] = check_many(cases, jobs=1 + k % 3, timeout=DEFAULT_TIMEOUT)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    for k in range(3):
+        assert [r.verdict.equal for r in results[k]] == serial
+        assert all(0 <= r.seconds < DEFAULT_TIMEOUT + SPAWN_MARGIN for r in results[k])
+    with pytest.raises(ValueError):
+        check_many(cases, jobs=0)

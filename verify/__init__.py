@@ -22,6 +22,7 @@ _LAZY = {
     "check": "verify.checker.equivalence",
     "equivalent": "verify.checker.equivalence",
     "compare_answers": "verify.checker.equivalence",
+    "check_many": "verify.checker.many",
     "extract_answer": "verify.checker.extract",
     "Verdict": "verify.records.types",
     "Trace": "verify.records.types",

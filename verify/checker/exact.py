@@ -22,6 +22,7 @@ only here, only in the worker: the parent process never loads it.
 from __future__ import annotations
 
 import signal
+import time
 from contextvars import ContextVar
 
 from verify.checker.treeval import EvalError
@@ -30,8 +31,9 @@ DPS = 60
 AGREE_DIGITS = 30
 MAX_POW = 10_000
 MAX_FACT = 1_000
-# seconds sympy may take for one comparison (set per request by the worker)
-SYMPY_BUDGET: ContextVar[float] = ContextVar("verify_sympy_budget", default=2.0)
+# time.monotonic() by which sympy must give up on the current request (set per request by the worker)
+SYMPY_DEADLINE: ContextVar[float | None] = ContextVar("verify_sympy_deadline", default=None)
+DEFAULT_BUDGET = 2.0
 # how often this layer ran and how it ended (the worker reports these with each verdict)
 STATS: dict[str, int] = {}
 LAST: list[str] = []  # reasons of the decisions made for the current request (the worker clears it)
@@ -164,12 +166,15 @@ def _decide(a: tuple, b: tuple) -> tuple[bool | None, str]:
 
 
 def _sympy(a: tuple, b: tuple) -> bool | None:
-    budget = SYMPY_BUDGET.get()
-    if budget <= 0.01:
-        return None
+    deadline = SYMPY_DEADLINE.get()
+    if deadline is None:
+        deadline = time.monotonic() + DEFAULT_BUDGET
     try:
         import sympy as sp  # outside the alarm: an interrupted import would leave sympy half-loaded
     except ImportError:
+        return None
+    budget = deadline - time.monotonic()
+    if budget <= 0.01:
         return None
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, budget)
