@@ -236,8 +236,9 @@ def test_load_many_clients_nothing_lost_or_mismatched(server):
 def test_graceful_shutdown_leaves_no_process_and_logs_each_request(server):
     kids = _descendants(server.proc.pid)
     assert kids, "the load test should have started batch workers"
-    before = server.request("GET", "/health", token=None)
-    assert before[0] == 200
+    assert server.request("GET", "/health", token=None)[0] == 200
+    assert server.request("POST", "/check", {"gold": "1", "pred": "1"}, token=None)[0] == 401
+    assert server.request("POST", "/check", {"gold": "1", "pred": "1" * 300_000})[0] == 413
     code, err = server.stop()
     # uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status says SIGTERM
     assert code == -signal.SIGTERM and "Application shutdown complete." in err
