@@ -23,7 +23,7 @@ def test_binomial_table_exact():
 
 
 def test_binomial_json_ties_model_column_and_plot(tmp_path):
-    r = runner.invoke(app, ["analyze", "binomial", "--p", "0.5", "--n", "2", "--ties", "strict", "--json"])
+    r = runner.invoke(app, ["analyze", "binomial", "--p", "0.5", "--n", "2", "--ties", "strict", "--json", "-"])
     assert r.exit_code == 0
     assert json.loads(r.output) == [{"p": 0.5, "n": 2, "ties": "strict", "binomial": 0.25}]
     r = runner.invoke(app, ["analyze", "binomial", "--p", "0.3", "--n", "1,8", "--wrong", "inf",
@@ -58,7 +58,7 @@ def test_aime_table_and_outputs(tmp_path):
 
 
 def test_aime_json_and_bad_data(tmp_path):
-    r = runner.invoke(app, ["analyze", "aime", "--json"])
+    r = runner.invoke(app, ["analyze", "aime", "--json", "-"])
     assert r.exit_code == 0
     doc = json.loads(r.output)
     assert doc["mae"]["model"] <= 6.0 and doc["fit_all"]["wrong"] == "inf"
@@ -82,6 +82,6 @@ def test_pays_table():
         "  wrong answers            1: 0.54 <= p <= 0.95\n"
         "  wrong answers all distinct: 0.06 <= p <= 0.95\n")
     r = runner.invoke(app, ["analyze", "pays", "--n", "64", "--concentration", "0.3", "--wrong", "1,inf",
-                            "--json"])
+                            "--json", "-"])
     doc = json.loads(r.output)
     assert doc["pays"]["1"] is None and doc["pays"]["all distinct"][0] < 0.1

@@ -70,7 +70,7 @@ def test_samples_cli_table_json_and_plot(tmp_path):
     assert len(lines) == 3 and all("%" in ln and "[" in ln for ln in lines)
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len((tmp_path / "c.jsonl").read_text().splitlines()) == 3
-    r = runner.invoke(app, ["analyze", "samples", str(path), "--k", "2,8", "--group", "string", "--json"])
+    r = runner.invoke(app, ["analyze", "samples", str(path), "--k", "2,8", "--group", "string", "--json", "-"])
     assert r.exit_code == 0
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert [c["k"] for c in res["curve"]] == [2, 8] and res["fit"]["fit_k"] == 4
@@ -95,7 +95,7 @@ def test_qwen25math_samples_predicted_from_four(shared_data, tmp_path):
             for j, pred in enumerate(obj["pred"]):
                 fo.write(json.dumps({"problem_id": str(obj["idx"]), "sample_index": j,
                                      "gold": str(obj["gt"]), "answer": pred}) + "\n")
-    r = runner.invoke(app, ["analyze", "samples", str(out), "--fit-k", "4", "--k", "1,2,4,8", "--json"])
+    r = runner.invoke(app, ["analyze", "samples", str(out), "--fit-k", "4", "--k", "1,2,4,8", "--json", "-"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert res["n_problems"] == 100 and res["max_samples"] == 8

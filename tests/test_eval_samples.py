@@ -117,7 +117,7 @@ ROWS = [{"problem_id": "a", "gold": "4", "answer": a, "score": s, "num_tokens": 
 def test_cli_table_json_and_plot(tmp_path):
     p = write(tmp_path, ROWS)
     out, png = tmp_path / "r.json", tmp_path / "r.png"
-    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "single", "-m", "maj@3", "-m", "best-of-2",
+    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "--method", "single", "--method", "maj@3", "--method", "best-of-2",
                                  "--subsets", "first", "--json", str(out), "--plot", str(png)])
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
@@ -140,7 +140,7 @@ def test_cli_table_json_and_plot(tmp_path):
 def test_cli_per_problem_jsonl_matches_table(tmp_path):
     p = write(tmp_path, ROWS)
     pp = tmp_path / "pp.jsonl"
-    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "maj@2", "-m", "pass@2", "--per-problem", str(pp)])
+    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "--method", "maj@2", "--method", "pass@2", "--per-problem", str(pp)])
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in pp.read_text().splitlines()]
     assert [(x["problem_id"], x["method"]) for x in rows] == [
@@ -153,17 +153,17 @@ def test_cli_per_problem_jsonl_matches_table(tmp_path):
 
 def test_cli_errors_exit_2_with_location(tmp_path):
     bad = write(tmp_path, ROWS[:2] + [{"problem_id": "a", "gold": "4", "answer": "4", "score": "high"}])
-    r = CliRunner().invoke(app, ["eval", "--samples", str(bad), "-m", "maj@2"])
+    r = CliRunner().invoke(app, ["eval", "--samples", str(bad), "--method", "maj@2"])
     assert r.exit_code == 2 and f"{bad}:3: field 'score': expected float" in r.output
     assert "Traceback" not in r.output
     p = write(tmp_path, ROWS)
-    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "maj@9"])
+    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "--method", "maj@9"])
     assert r.exit_code == 2 and "needs k=9 samples per problem, but problem 'a' has only 3" in r.output
-    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "majorty@2"])
+    r = CliRunner().invoke(app, ["eval", "--samples", str(p), "--method", "majorty@2"])
     assert r.exit_code == 2 and "Did you mean 'majority'" in r.output
     for opt, val in (("--reduce", "max"), ("--subsets", "all"), ("--tie", "last"), ("--group", "sympy"),
                      ("--grade", "human")):
-        r = CliRunner().invoke(app, ["eval", "--samples", str(p), "-m", "maj@2", opt, val])
+        r = CliRunner().invoke(app, ["eval", "--samples", str(p), "--method", "maj@2", opt, val])
         assert r.exit_code == 2 and f"unknown {opt[2:]} {val!r}; known: " in r.output, (opt, r.output)
     r = CliRunner().invoke(app, ["eval", "--samples", str(tmp_path / "missing.jsonl")])
     assert r.exit_code == 2 and "missing.jsonl: file not found" in r.output
@@ -206,7 +206,7 @@ def test_prm_scored_file_through_cli_with_drop_unfinished(tmp_path):
             {"idx": 0, "gt": "4", "response": "\\boxed{5}", "step_scores": [0.99], "finish_reason": "length"}]
     p = tmp_path / "prm.jsonl"
     p.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    args = ["eval", "--samples", str(p), "--format", "prm-scored", "-m", "prm-best-of-n", "-m", "maj@n", "--subsets",
+    args = ["eval", "--samples", str(p), "--format", "prm-scored", "--method", "prm-best-of-n", "--method", "maj@n", "--subsets",
             "first"]
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output

@@ -31,7 +31,7 @@ def jsonl(path, rows):
 def test_eval_prints_metrics_and_writes_json(tmp_path):
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
     res = runner.invoke(app, ["eval", "--data", str(data), "--prm", "arith", "--json", str(tmp_path / "s.json"),
-                              "--records", str(tmp_path / "r.jsonl"), "--quiet", "--bootstrap", "200"])
+                              "--records", str(tmp_path / "r.jsonl"), "--quiet", "--n-boot", "200"])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[0] == "ProcessBench pb.jsonl: n=4 (2 with an error, 2 fully correct), scorer arith"
@@ -49,7 +49,7 @@ def test_eval_prints_metrics_and_writes_json(tmp_path):
 def test_eval_sweep_is_labelled_as_tuned(tmp_path):
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
     res = runner.invoke(app, ["eval", "--data", str(data), "--prm", "arith", "--sweep", "--quiet",
-                              "--threshold", "0.01", "--bootstrap", "50"])
+                              "--threshold", "0.01", "--n-boot", "50"])
     assert res.exit_code == 0, res.output
     assert "  threshold 0.01" in res.stdout
     assert "TUNED ON THIS TEST SET (optimistic)" in res.stdout
@@ -65,7 +65,7 @@ def test_eval_python_scorer(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "(1/2, Wilson 95% CI)" in res.stdout and "(2/2, Wilson 95% CI)" in res.stdout
     res = runner.invoke(app, ["eval", "--data", str(data), "--prm", "python:cli_prm_mod:broken", "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr == "error: python:cli_prm_mod:broken: returned 1 scores for 3 steps\n"
 
 
@@ -78,17 +78,17 @@ def test_eval_python_scorer(tmp_path, monkeypatch):
 def test_eval_bad_scorer_exit_1(tmp_path, args, message):
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
     res = runner.invoke(app, ["eval", "--data", str(data), "--quiet", *args])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr == message
 
 
 def test_eval_bad_data_exit_1_names_line_and_field(tmp_path):
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS[:1] + [{"id": "z", "problem": "Q", "steps": "one step", "label": -1}])
     res = runner.invoke(app, ["eval", "--data", str(data), "--prm", "arith", "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr == f"error: {data}:2: field 'steps': expected list, got str ('one step')\n"
     res = runner.invoke(app, ["eval", "--data", str(tmp_path / "missing.jsonl"), "--prm", "arith"])
-    assert res.exit_code == 1 and res.stderr == f"error: {tmp_path / 'missing.jsonl'}: file not found\n"
+    assert res.exit_code == 2 and res.stderr == f"error: {tmp_path / 'missing.jsonl'}: file not found\n"
 
 
 def test_eval_usage_error_exit_2(tmp_path):
@@ -156,14 +156,14 @@ def test_score_missing_question_id_exit_1(tmp_path):
     qs = jsonl(tmp_path / "q.jsonl", [{"id": "p1", "question": "2*3+1?"}])
     res = runner.invoke(app, ["score", "--samples", str(src), "--prm", "arith", "--out", str(tmp_path / "o.jsonl"),
                               "--questions", str(qs), "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr == f"error: {src}:3: field 'problem_id': 'p2' is not an id in the questions file\n"
 
 
 def test_score_bad_samples_exit_1(tmp_path):
     src = jsonl(tmp_path / "s.jsonl", [SAMPLES[0], {"problem_id": "p", "text": "x", "step_scores": ["a"]}])
     res = runner.invoke(app, ["score", "--samples", str(src), "--prm", "arith", "--out", str(tmp_path / "o.jsonl")])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {src}:2: field 'step_scores':")
     assert not (tmp_path / "o.jsonl").exists()
 
@@ -190,7 +190,7 @@ def test_registered_under_verify_prm(tmp_path):
     from cli import app as verify_app
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
     res = runner.invoke(verify_app, ["prm", "eval", "--data", str(data), "--prm", "arith", "--quiet",
-                                     "--bootstrap", "50"])
+                                     "--n-boot", "50"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("ProcessBench pb.jsonl: n=4 ")
 
@@ -203,7 +203,7 @@ def test_eval_and_score_with_a_model_directory(tmp_path):
 
     model_dir = save_tiny_model(tmp_path / "prm", kind="llama", head="lm", spec="math-shepherd", init_range=0.5)
     data = jsonl(tmp_path / "pb.jsonl", PB_ROWS)
-    res = runner.invoke(app, ["eval", "--data", str(data), "--prm", str(model_dir), "--quiet", "--bootstrap", "50",
+    res = runner.invoke(app, ["eval", "--data", str(data), "--prm", str(model_dir), "--quiet", "--n-boot", "50",
                               "--records", str(tmp_path / "r.jsonl"), "--batch-size", "3"])
     assert res.exit_code == 0, res.output
     tokens = int(res.stdout.split("forward tokens")[1].split()[0])

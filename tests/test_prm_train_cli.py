@@ -62,7 +62,7 @@ def test_cli_bad_input_exits_1_naming_file_and_line(base, tmp_path):
                     '{"question": "q", "steps": ["a", "b"], "labels": [1]}\n')
     res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base),
                               "--out", str(tmp_path / "o"), "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert res.stderr.startswith(f"error: {data}:2: ")
     assert "Traceback" not in res.output
 
@@ -75,9 +75,9 @@ def test_cli_bad_options(base, tmp_path):
     assert "--head must be token-cls or lm" in res.output
     res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base),
                               "--out", str(tmp_path / "o"), "--spec", "qwen_prm", "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "unknown PRM spec 'qwen_prm'" in res.output and "did you mean 'qwen-prm'" in res.output
     res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base),
                               "--out", str(tmp_path / "o2"), "--resume", "--quiet"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "no checkpoint to resume from" in res.output

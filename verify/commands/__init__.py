@@ -1,13 +1,15 @@
 """Thin typer commands: parse options, call one library function, print.
 
 Each module here imports its heavy dependencies inside the command function so that
-`verify --help` and `verify check` never import torch or vllm.
+`verify --help` and `verify check` never import torch or vllm. Exit codes and error
+reporting follow one policy, in `verify.commands._shell` (0 success, 1 only where a command
+documents it, 2 bad input or usage).
 """
 from __future__ import annotations
 
 import math
 
-import typer
+from verify.commands._shell import fail
 
 
 def check_range(option: str, value: float | None, *, low: float | None = None, high: float | None = None,
@@ -23,5 +25,4 @@ def check_range(option: str, value: float | None, *, low: float | None = None, h
     if bad:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
         hi = "" if high is None else f"<= {high:g}"
-        typer.echo(f"error: {option} must be {' and '.join(x for x in (lo, hi) if x)}, got {value}", err=True)
-        raise typer.Exit(2)
+        fail(f"{option} must be {' and '.join(x for x in (lo, hi) if x)}, got {value}")

@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
+from verify.commands._shell import fail
 from verify.errors import InputError
 from verify.records.io import cannot_write
 
 app = typer.Typer(help="Analytic models of majority voting: binomial, plurality, heterogeneity.",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  rich_markup_mode=None)
 
+JSON_HELP = "Write the result as JSON to PATH ('-': print it instead of the table)."
 TIE_HELP = "Tie policy: random (coin flip among tied) | strict (ties lose) | at-least-half (ties win)."
 
 
@@ -28,7 +31,7 @@ def _floats(text: str, name: str) -> list[float]:
         vals = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
         vals = [math.nan]
-    if not all(math.isfinite(v) for v in vals):  # nan used to print a table of nan%
+    if not vals or not all(math.isfinite(v) for v in vals):  # nan printed nan%; ",,," an empty table
         raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}", param_hint=name)
     return vals
 
@@ -56,9 +59,20 @@ def _spread_name(m: float) -> str:
     return "all distinct" if math.isinf(m) else f"{int(m)}"
 
 
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(2)
+def _json(json_out: Optional[str], obj: Any) -> bool:
+    """Honour --json: '-' prints OBJ (and returns True: no table), a path gets it written."""
+    if json_out is None:
+        return False
+    if json_out == "-":
+        typer.echo(json.dumps(obj))
+        return True
+    from verify.records.io import write_json_atomic
+    try:
+        write_json_atomic(Path(json_out), obj)
+    except (InputError, OSError) as exc:
+        fail(exc)
+    typer.echo(f"json: {json_out}")
+    return False
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -66,15 +80,17 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
     try:
         write_jsonl_atomic(path, rows)
     except InputError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _save_plot(draw, out: Path, *args) -> str:
     """Run a `verify.analytic.plot` function; an unwritable PNG path is a clean error."""
     try:
         return draw(*args)
+    except InputError as exc:  # verify.records.outputs.write_figure names the path
+        fail(exc)
     except OSError as exc:
-        _fail(cannot_write(out, exc))
+        fail(cannot_write(out, exc))
 
 
 @app.command("binomial")
@@ -86,7 +102,7 @@ def binomial(
                               "(1 = binary majority; 'inf' = all distinct)."),
     concentration: float = typer.Option(math.inf, "--concentration",
                                         help="Beta concentration of per-problem accuracy (inf: all problems equal)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    json_out: Optional[str] = typer.Option(None, "--json", help=JSON_HELP),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of maj@n against n."),
 ) -> None:
     """maj@n from the binomial formula (or the plurality/heterogeneity model)."""
@@ -98,14 +114,13 @@ def binomial(
         if m != 1 or not math.isinf(concentration):
             model = [[heterogeneous_accuracy(x, concentration, k, wrong=m, ties=ties) for k in ns] for x in ps]
     except ValueError as exc:
-        _fail(exc)
+        fail(exc)
     rows = [{"p": x, "n": k, "ties": ties, "binomial": float(binom[i][j]),
              **({} if model is None else {"model": float(model[i][j]), "wrong": _spread_name(m),
                                           "concentration": concentration if math.isfinite(concentration) else "inf"})}
             for i, x in enumerate(ps) for j, k in enumerate(ns)]
-    if as_json:
-        typer.echo(json.dumps(rows))
-    else:
+    as_json = _json(json_out, rows)
+    if not as_json:
         head = f"{'p':>6} {'n':>5} {'binomial':>9}"
         if model is not None:
             head += f" {'model':>7}   (wrong answers: {_spread_name(m)}, concentration: {concentration:g})"
@@ -127,7 +142,7 @@ def binomial(
 def aime(
     data: Optional[Path] = typer.Option(None, "--data", help="Published figures JSON (default: the "
                                         "DeepSeek-R1 AIME 2024 table shipped in data/)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    json_out: Optional[str] = typer.Option(None, "--json", help=JSON_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Write one JSON line per model."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG: reported vs predicted."),
 ) -> None:
@@ -137,13 +152,12 @@ def aime(
         doc, rows = load_report(data or REPORT_PATH)
         table = aime_table(rows, n=doc["n_samples"], n_problems=doc["n_problems"])
     except (InputError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     notes = design_notes_check(doc["design_notes"], table["fit_all"]) if "design_notes" in doc else []
     if out is not None:
         _write_jsonl(out, table["rows"])
-    if as_json:
-        typer.echo(json.dumps({**table, "design_notes": notes}))
-    else:
+    as_json = _json(json_out, {**table, "design_notes": notes})
+    if not as_json:
         _print_aime(doc, table, notes)
     if plot is not None:
         from verify.analytic.plot import plot_aime
@@ -190,7 +204,7 @@ def samples(
     group: str = typer.Option("equivalence", "--group", help="Answer classes: equivalence | string."),
     grade: str = typer.Option("checker", "--grade", help="checker (compare with gold) | source (a "
                               "recorded per-sample 'correct' flag)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    json_out: Optional[str] = typer.Option(None, "--json", help=JSON_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="Write one JSON line per k."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG: predicted vs measured maj@k."),
 ) -> None:
@@ -212,12 +226,11 @@ def samples(
         problems, _ = grade_traces(traces, group=group, grade=grade, progress=progress)
         result = analyze_samples(problems, fit_k=fit_k, ks=ks)
     except (InputError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     if out is not None:
         _write_jsonl(out, result["curve"])
-    if as_json:
-        typer.echo(json.dumps(result))
-    else:
+    as_json = _json(json_out, result)
+    if not as_json:
         f = result["fit"]
         typer.echo(f"{path.name}: {result['n_problems']} problems, up to {result['max_samples']} samples each")
         typer.echo(f"fit on first {f['fit_k']} samples: mean accuracy {100 * f['mean']:.1f}%, Beta concentration "
@@ -246,7 +259,7 @@ def pays(
     concentration: float = typer.Option(math.inf, "--concentration", help="Beta concentration of "
                                         "per-problem accuracy (inf: all problems equal; AIME fit: ~0.3)."),
     p: str = typer.Option("0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", "--p", help="Accuracies to tabulate."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    json_out: Optional[str] = typer.Option(None, "--json", help=JSON_HELP),
 ) -> None:
     """When does voting pay? Gain of maj@n over one sample, by p and wrong-answer spread."""
     from verify.analytic.model import pays_range, voting_gain
@@ -258,12 +271,11 @@ def pays(
             raise ValueError(f"--min-gain must be a finite number of points, got {min_gain}")
         ranges = {m: pays_range(n, min_gain / 100, wrong=m, concentration=concentration) for m in spreads}
     except ValueError as exc:
-        _fail(exc)
-    if as_json:
-        typer.echo(json.dumps({"n": n, "min_gain": min_gain, "concentration": _num(concentration),
-                               "rows": [{"p": x, **{_spread_name(m): 100 * float(gains[m][i]) for m in spreads}}
-                                        for i, x in enumerate(ps)],
-                               "pays": {_spread_name(m): ranges[m] for m in spreads}}))
+        fail(exc)
+    if _json(json_out, {"n": n, "min_gain": min_gain, "concentration": _num(concentration),
+                        "rows": [{"p": x, **{_spread_name(m): 100 * float(gains[m][i]) for m in spreads}}
+                                 for i, x in enumerate(ps)],
+                        "pays": {_spread_name(m): ranges[m] for m in spreads}}):
         return
     het = "all problems equally hard" if math.isinf(concentration) else f"Beta concentration {concentration:g}"
     typer.echo(f"gain of maj@{n} over one sample, accuracy points ({het}; columns: distinct wrong answers)")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from verify.commands._shell import fail
 from verify.errors import VerifyError
 
 
@@ -20,6 +21,5 @@ def command(
     try:
         n = convert(in_path, fmt, out, force=force)
     except (VerifyError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+        fail(exc)
     typer.echo(f"wrote {n} traces to {out}")

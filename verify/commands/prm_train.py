@@ -10,12 +10,14 @@ from typing import Optional
 
 import typer
 
+from verify.commands._shell import fail, refuse_unused
 from verify.errors import VerifyError
 
 HEADS = {"token-cls": "cls", "cls": "cls", "lm": "lm"}
 
 
 def train_command(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="Step-labelled JSONL file."),
     format: str = typer.Option("plain", "--format", help="plain, processbench, math-shepherd, "
                                "prm800k, prm800k-stepwise or math-aps."),
@@ -50,20 +52,19 @@ def train_command(
     dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16, float16."),
     threads: int = typer.Option(0, "--threads", min=0, help="torch CPU threads (0: default). "
                                 "On a busy small machine 1 is often fastest."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress lines."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines."),
 ) -> None:
     """Train a process reward model (loss only at step tags; checkpoint and --resume)."""
+    if not lora:
+        refuse_unused(ctx, ["lora_r"], "applies with --lora only")
     if head is not None and head not in HEADS:
-        typer.echo(f"error: --head must be token-cls or lm, not {head!r}", err=True)
-        raise typer.Exit(2)
+        fail(f"--head must be token-cls or lm, not {head!r}")
     # cheap checks before a model is loaded (a missing --base-model path went to the network)
     problem = ("file not found" if not data.exists() else "is a directory, not a file" if data.is_dir() else None)
     if problem:
-        typer.echo(f"error: {data}: {problem}", err=True)
-        raise typer.Exit(1)
+        fail(f"{data}: {problem}")
     if base_model.startswith(("/", "./", "../", "~")) and not Path(base_model).expanduser().is_dir():
-        typer.echo(f"error: {base_model}: --base-model is not a model directory", err=True)
-        raise typer.Exit(1)
+        fail(f"{base_model}: --base-model is not a model directory")
     from prm.train import TrainConfig, train
 
     cfg = TrainConfig(data=str(data), format=format, base_model=base_model, out_dir=str(out),
@@ -76,11 +77,7 @@ def train_command(
                       dtype=dtype, threads=threads, progress=not quiet)
     try:
         result = train(cfg)
-    except (VerifyError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
-    except OSError as exc:  # transformers: a model id that cannot be loaded offline; a full disk
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
+    except (VerifyError, ValueError, OSError) as exc:  # OSError: a model id not loadable offline; a full disk
+        fail(exc)
     typer.echo(f"saved PRM to {result.out_dir}: {result.steps} optimizer steps, "
                f"final loss {result.final_loss:.4f} (log: {Path(result.out_dir) / 'train_log.jsonl'})")
