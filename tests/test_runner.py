@@ -143,7 +143,7 @@ def test_cli_with_replay_generator_and_data_file(tmp_path):
         for i, q in enumerate(PLAN)))
     out = tmp_path / "run"
     r = CliRunner().invoke(app, ["eval", "--backend", "replay", "--model", str(recorded), "--data-file", str(data),
-                                 "-m", "prm-best-of-4", "-m", "majority@4", "--out-dir", str(out),
+                                 "--method", "prm-best-of-4", "--method", "majority@4", "--out-dir", str(out),
                                  "--n-boot", "300"])
     assert r.exit_code == 0, r.output
     res = json.loads((out / "results.json").read_text())
