@@ -89,7 +89,7 @@ def test_eval_samples_bad_sample_fields_name_file_line_field(tmp_path, field, va
     rows = samples_rows()
     rows[1][field] = value
     s = jsonl(tmp_path / "s.jsonl", rows)
-    clean_error(run("eval", "--samples", s, "-m", "maj@3"), 2, message)
+    clean_error(run("eval", "--samples", s, "--method", "maj@3"), 2, message)
 
 
 def test_eval_samples_duplicate_line_on_real_data(tmp_path, shared_data):
@@ -102,20 +102,20 @@ def test_eval_samples_duplicate_line_on_real_data(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"s.jsonl:11: field 'sample_index': problem '0' sample 3 already "
                                          r"appears on line 4"):
         read_traces(s)
-    clean_error(run("eval", "--samples", s, "-m", "maj@8"), 2, "s.jsonl:11: field 'sample_index'")
+    clean_error(run("eval", "--samples", s, "--method", "maj@8"), 2, "s.jsonl:11: field 'sample_index'")
 
 
 @pytest.mark.parametrize("opt", ["--json", "--plot", "--per-problem"])
 def test_eval_samples_unwritable_output_is_a_clean_error(tmp_path, blocked, opt):
     s = jsonl(tmp_path / "s.jsonl", samples_rows())
-    clean_error(run("eval", "--samples", s, "-m", "maj@3", opt, blocked / "out"), 2,
+    clean_error(run("eval", "--samples", s, "--method", "maj@3", opt, blocked / "out"), 2,
                 f"error: {blocked / 'out'}: cannot write")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "s.jsonl"]  # no stray temp files
 
 
 def test_eval_samples_output_that_is_a_directory(tmp_path):
     s = jsonl(tmp_path / "s.jsonl", samples_rows())
-    clean_error(run("eval", "--samples", s, "-m", "maj@3", "--json", tmp_path), 2,
+    clean_error(run("eval", "--samples", s, "--method", "maj@3", "--json", tmp_path), 2,
                 f"error: {tmp_path}: is a directory, not a file")
 
 
@@ -149,21 +149,21 @@ def test_sample_bad_out_fails_before_the_generator_runs(tmp_path, blocked, where
 
 def test_prm_score_bad_paths(tmp_path, blocked):
     s = jsonl(tmp_path / "s.jsonl", samples_rows())
-    clean_error(run("prm", "score", "--samples", tmp_path, "--prm", "arith", "--out", tmp_path / "o.jsonl"), 1,
+    clean_error(run("prm", "score", "--samples", tmp_path, "--prm", "arith", "--out", tmp_path / "o.jsonl"), 2,
                 f"error: {tmp_path}: is a directory, not a file")
-    clean_error(run("prm", "score", "--samples", s, "--prm", "arith", "--out", blocked / "o.jsonl"), 1,
+    clean_error(run("prm", "score", "--samples", s, "--prm", "arith", "--out", blocked / "o.jsonl"), 2,
                 f"error: {blocked / 'o.jsonl'}: cannot write")
-    clean_error(run("prm", "score", "--samples", s, "--prm", "arith", "--out", tmp_path), 1,
+    clean_error(run("prm", "score", "--samples", s, "--prm", "arith", "--out", tmp_path), 2,
                 f"error: {tmp_path}: is a directory, not a file")
 
 
 def test_prm_eval_empty_file_and_unwritable_json(tmp_path, blocked):
     empty = tmp_path / "pb.jsonl"
     empty.write_text("\n")
-    clean_error(run("prm", "eval", "--data", empty, "--prm", "arith", "--quiet"), 1,
+    clean_error(run("prm", "eval", "--data", empty, "--prm", "arith", "--quiet"), 2,
                 f"error: {empty}: no samples in file")
     pb = jsonl(tmp_path / "pb2.jsonl", [{"id": "a", "problem": "Q", "steps": ["2 * 3 = 6", "So 6."], "label": -1}])
-    clean_error(run("prm", "eval", "--data", pb, "--prm", "arith", "--quiet", "--json", blocked / "r.json"), 1,
+    clean_error(run("prm", "eval", "--data", pb, "--prm", "arith", "--quiet", "--json", blocked / "r.json"), 2,
                 f"error: {blocked / 'r.json'}: cannot write")
 
 
@@ -171,7 +171,7 @@ def test_prm_eval_undefined_metrics_print_n_a_not_nan(shared_data):
     """The first ProcessBench gsm8k samples all contain an error: accuracy on correct samples and
     F1 are undefined. They printed as `nan [nan, nan]` and `nan [0.000, 0.000]`."""
     res = run("prm", "eval", "--data", shared_data / "processbench/gsm8k.jsonl", "--prm", "arith", "--limit", "5",
-              "--quiet", "--bootstrap", "50")
+              "--quiet", "--n-boot", "50")
     assert res.exit_code == 0, res.output
     assert "nan" not in res.stdout
     assert "  accuracy, correct samples     n/a  (0/0, Wilson 95% CI)\n" in res.stdout
@@ -211,7 +211,7 @@ def test_check_writable_leaves_no_file(tmp_path, blocked):
 
 def test_eval_samples_n_boot_zero_is_a_usage_error(tmp_path):
     s = jsonl(tmp_path / "s.jsonl", samples_rows())
-    res = run("eval", "--samples", s, "-m", "maj@3", "--n-boot", "0")  # was an IndexError traceback
+    res = run("eval", "--samples", s, "--method", "maj@3", "--n-boot", "0")  # was an IndexError traceback
     assert res.exit_code == 2 and "Traceback" not in res.output and "--n-boot" in res.output
 
 
@@ -279,7 +279,7 @@ def test_eval_samples_same_method_twice_is_reported_once_and_curves_have_each_k_
     """`-m maj@3 -m majority@3 -m maj@n` printed three identical rows; `-m maj@2 -m maj@3 --json`
     wrote the majority curve twice (k = 1, 2, 3, 1, 2, 3), so the plot drew a line back to k = 1."""
     s = jsonl(tmp_path / "s.jsonl", samples_rows(n_problems=3, n=3))
-    res = run("eval", "--samples", s, "-m", "maj@2", "-m", "maj@3", "-m", "majority@3", "-m", "maj@n",
+    res = run("eval", "--samples", s, "--method", "maj@2", "--method", "maj@3", "--method", "majority@3", "--method", "maj@n",
               "--json", tmp_path / "r.json", "--plot", tmp_path / "r.png")
     assert res.exit_code == 0, res.output
     doc = json.loads((tmp_path / "r.json").read_text())
@@ -295,9 +295,9 @@ def test_prm_train_bad_data_or_base_model_path_fails_before_loading(tmp_path):
     and end in a transformers traceback."""
     data = jsonl(tmp_path / "d.jsonl", [{"question": "q", "steps": ["1 + 1 = 2"], "labels": [1]}])
     base = ["--format", "plain", "--out", tmp_path / "prm"]
-    clean_error(run("prm", "train", "--data", tmp_path, "--base-model", "x", *base), 1,
+    clean_error(run("prm", "train", "--data", tmp_path, "--base-model", "x", *base), 2,
                 f"error: {tmp_path}: is a directory, not a file")
-    clean_error(run("prm", "train", "--data", tmp_path / "no.jsonl", "--base-model", "x", *base), 1,
+    clean_error(run("prm", "train", "--data", tmp_path / "no.jsonl", "--base-model", "x", *base), 2,
                 f"error: {tmp_path / 'no.jsonl'}: file not found")
-    clean_error(run("prm", "train", "--data", data, "--base-model", tmp_path / "nomodel", *base), 1,
+    clean_error(run("prm", "train", "--data", data, "--base-model", tmp_path / "nomodel", *base), 2,
                 f"error: {tmp_path / 'nomodel'}: --base-model is not a model directory")
