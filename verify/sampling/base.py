@@ -32,9 +32,11 @@ class SamplingParams:
     True
     """
 
+    # The one set of sampling defaults: `verify sample` and `verify eval` both read these.
     temperature: float = 0.7       # common self-consistency setting; 0 means greedy
-    top_p: float = 0.95
-    max_tokens: int = 512
+    top_p: float = 1.0             # no nucleus cut: samples follow the model's tempered distribution,
+                                   # which the vote models and exact estimators assume
+    max_tokens: int = 512          # a benchmark may carry its own (evals.benchmarks: arith uses 160)
     stop: tuple[str, ...] = ()     # stop strings; the returned text excludes them
     seed: int | None = 0           # None: not seeded (not reproducible)
 
