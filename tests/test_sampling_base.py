@@ -101,7 +101,7 @@ def test_sample_to_file_schema_matches_eval_reader(tmp_path):
     r = rows[5]
     assert r["gold"] == "2" and r["answer"] in ("2", "3") and r["steps"][0] == "1 + 1 = ?"
     assert r["finish_reason"] == "stop"
-    assert r["sampling"]["params"] == {"temperature": 0.5, "top_p": 0.95, "max_tokens": 32, "stop": [], "seed": 3}
+    assert r["sampling"]["params"] == {"temperature": 0.5, "top_p": 1.0, "max_tokens": 32, "stop": [], "seed": 3}
     assert r["sampling"]["model"] == "toy" and r["sampling"]["backend"] == "callable"
     assert r["sampling"]["seed"] == derive_seed(3, "batch", 0)
     traces = read_traces(out)  # the reader `verify eval` uses accepts every line
