@@ -3,7 +3,8 @@ to read every column."""
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from evals.table import format_table
 
@@ -68,5 +69,51 @@ def render_report(res: Any) -> str:
               f"Command: `{run.get('command') or '(Python API)'}`", "",
               "Versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()), "",
               "Files: `samples.jsonl` (traces), `scored.jsonl` (with step scores), `results.json` "
-              "(these figures), `curves.png` (accuracy against N).", ""]
+              "(these figures), `curves.png` (accuracy against k); each evaluation's own copies stay "
+              "under `results/`.", ""]
     return "\n".join(lines)
+
+
+def history_name(methods: Sequence[str], when: float | None = None) -> str:
+    """The folder name of one evaluation under `results/`: UTC time, then the methods.
+
+    >>> history_name(["single", "majority@16"], when=0.0)
+    '19700101T000000Z_single+majority@16'
+    """
+    import time
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if when is None else when))
+    slug = "+".join(methods)[:120]
+    return f"{stamp}_{slug}"
+
+
+def write_run_outputs(res: Any, out_dir: Path, *, title: str, note: Callable[[str], None] = print) -> dict:
+    """Write one evaluation of a run folder: `results/<time>_<methods>/` gets results.json,
+    report.md and curves.png, and the folder's top-level copies are replaced by these (the
+    latest evaluation). Earlier evaluations stay under `results/`. Returns `res.files`.
+    """
+    from evals.plots import plot_accuracy_vs_k
+    from verify.records.io import write_json_atomic
+    from verify.records.outputs import write_bytes_replacing
+
+    hist = out_dir / "results" / history_name(res.config.get("methods", [r.method for r in res.results]))
+    i = 1
+    while hist.exists():  # two evaluations in the same second: keep both
+        i += 1
+        hist = hist.with_name(hist.name.split("~")[0] + f"~{i}")
+    hist.mkdir(parents=True)
+    files = res.files
+    files.update({"history": str(hist), "results": str(out_dir / "results.json"),
+                  "report": str(out_dir / "report.md"), "curves": str(out_dir / "curves.png")})
+    try:
+        plot_accuracy_vs_k(res.curves, hist / "curves.png", title=title)
+        write_bytes_replacing(out_dir / "curves.png", (hist / "curves.png").read_bytes())
+    except ImportError as exc:  # matplotlib is an extra
+        files["curves"] = None
+        note(f"no curves.png: {exc}")
+    text = render_report(res).encode()
+    for folder in (hist, out_dir):
+        write_bytes_replacing(folder / "report.md", text)
+    for folder in (hist, out_dir):  # results.json last: it names the files above
+        write_json_atomic(folder / "results.json", res.to_dict())
+    return files

@@ -6,13 +6,17 @@ Python API wraps. Every stage writes into one run folder and resumes from what i
     samples.jsonl   one trace per line (verify.sampling.run.sample_to_file, resumable)
     scored.jsonl    the same traces with `step_scores` (prm.score_file.score_samples, resumable;
                     only when a method reads PRM scores)
-    results.json    per-method accuracy, 95% CI, cost (written atomically, last)
+    results.json    per-method accuracy, 95% CI, cost (schema: docs/results.md; written last)
     report.md       the table with CIs and cost columns, the exact command and versions
-    curves.png      accuracy against N per method, with CI bands
+    curves.png      accuracy against k per method, with CI bands
+    results/<UTC time>_<methods>/   each evaluation's own results.json, report.md, curves.png;
+                    the three files above are copies of the latest one
 
 Interrupting at any stage loses at most the batch in flight; the next run skips every
 (problem, sample) already written and every trace already scored. Aggregation and grading
-are cheap and always recomputed from the files.
+are cheap and always recomputed from the files. A run never grows the samples per problem
+of an existing folder silently: that takes `extend=True` (`--extend`), and the sample stage
+says what it will draw before it starts.
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from evals.cost import Prices
 from evals.results import EvalResults
 from verify.select.methods import MethodSpec, parse_method, parse_methods
 from verify.errors import InputError
-from verify.records.io import read_traces, repair_tail, write_json_atomic
+from verify.records.io import read_traces, repair_tail
 from verify.records.types import Problem
 
 DEFAULT_DATASET = "arith"
@@ -65,6 +69,13 @@ class RunConfig:
     prices: Prices = field(default_factory=Prices)
     n_boot: int = 2000
     baseline: bool = True               # add `single` as the 1-sample reference row
+    extend: bool = False                # allow sampling more per problem than the run folder's samples hold
+    subsets: str = "exact"              # evaluation options, as `verify eval --samples` reads them
+    groups: Sequence[str] = ("equivalence",)
+    grade: str = "checker"
+    tie: str = "first"
+    drop_unfinished: bool = False
+    mc_trials: int = 2000
     progress: bool = True
     command: str = ""                   # the command line that started the run, for the report
 
@@ -103,6 +114,24 @@ def plan_n(methods: Sequence[str | MethodSpec], n: int | None) -> int:
     return n
 
 
+def plan_sampling(out: Path, have: Sequence[int], n: int, *, extend: bool) -> str:
+    """What the sample stage will draw, as one line; refuses to grow a run folder's samples per
+    problem (the n of an earlier run) unless `extend`: an InputError that says what it would draw.
+
+    Filling problems up to the n an earlier run reached is a resume, not a growth.
+    """
+    missing = sum(max(0, n - h) for h in have)
+    short = sum(1 for h in have if h < n)
+    before = max(have, default=0)
+    problems = f"{short} problem" + ("" if short == 1 else "s")
+    if 0 < before < n and not extend:
+        raise InputError(f"holds {before} samples per problem and the methods need {n}; nothing sampled. "
+                         f"--extend (extend=True) would sample {missing} more traces for {problems}",
+                         path=str(out))
+    what = f"sampling {missing} traces for {problems} ({n} per problem"
+    return what + (f"; {sum(have)} already in {out})" if before else f") into {out}")
+
+
 def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
                  generator: Any = None) -> dict:
     """Fill `out` with n traces per problem (resuming); build the model only if work remains."""
@@ -114,10 +143,12 @@ def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
                             seed=cfg.seed)
     repair_tail(out)  # a torn last line from a killed run must go before we read what is done
     done = read_done(out, params)
-    missing = sum(max(0, n - len(done.get(p.id, {}))) for p in problems)
+    have = [len(done.get(p.id, {})) for p in problems]
+    missing = sum(max(0, n - h) for h in have)
     if missing == 0:
         _say(cfg, f"samples: all {len(problems) * n} already in {out}")
         return {"sampled": 0, "already": len(problems) * n, "seconds": 0.0}
+    _say(cfg, plan_sampling(out, have, n, extend=cfg.extend))
     if generator is None:
         from verify.sampling.factory import build_generator
         _say(cfg, f"loading generator: backend={cfg.backend} model={cfg.model or 'smollm2 (default)'}")
@@ -192,26 +223,18 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     ids = {p.id for p in problems}
     traces = [t for t in read_traces(eval_path) if t.problem_id in ids and t.sample_index < n]
     _say(cfg, f"evaluating {len(methods)} method(s) on {len(traces)} traces")
-    res = evaluate_samples(traces, specs, reduce=cfg.reduce, seed=cfg.seed, n_boot=cfg.n_boot, curves=True,
-                           prices=cfg.prices)
+    res = evaluate_samples(traces, specs, reduce=cfg.reduce, subsets=cfg.subsets, groups=cfg.groups,
+                           grade=cfg.grade, tie=cfg.tie, drop_unfinished=cfg.drop_unfinished, seed=cfg.seed,
+                           n_boot=cfg.n_boot, mc_trials=cfg.mc_trials, curves=True, prices=cfg.prices)
     model_name = cfg.model or (getattr(generator, "name", None) or "python generator" if generator is not None
                                else "smollm2")
     res.mode = "run"
     res.config = {**res.config, **_config_dict(cfg, n, methods, model_name)}
     res.run = {"stages": stages, "versions": _versions(), "command": cfg.command,
                "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": DEMO_NOTE if demo else ""}
-    res.files = files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None,
-                         "results": str(out_dir / "results.json"), "report": str(out_dir / "report.md"),
-                         "curves": str(out_dir / "curves.png")}
-    from evals.plots import plot_accuracy_vs_k
-    from evals.report import render_report
-    try:
-        plot_accuracy_vs_k(res.curves, files["curves"], title=f"{_dataset_label(cfg)}: accuracy vs N")
-    except ImportError as exc:  # matplotlib is an extra
-        files["curves"] = None
-        _say(cfg, f"no curves.png: {exc}")
-    (out_dir / "report.md").write_text(render_report(res))
-    write_json_atomic(out_dir / "results.json", res.to_dict())
+    res.files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None}
+    from evals.report import write_run_outputs
+    write_run_outputs(res, out_dir, title=f"{_dataset_label(cfg)}: accuracy against k", note=lambda m: _say(cfg, m))
     return res
 
 
@@ -224,7 +247,7 @@ def _dataset_label(cfg: RunConfig) -> str:
 def _config_dict(cfg: RunConfig, n: int, methods: list[str], model: str) -> dict:
     d = asdict(cfg)
     d["prm"] = d["prm"] if isinstance(d["prm"], (str, type(None))) else repr(cfg.prm)
-    d.update({"n": n, "methods": methods, "dataset": _dataset_label(cfg),
+    d.update({"n": n, "methods": methods, "dataset": _dataset_label(cfg), "groups": list(cfg.groups),
               "model": model, "prm": d["prm"] or DEFAULT_PRM})
     d.pop("progress", None)
     return d

@@ -67,11 +67,17 @@ def command(
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Generated-token price per million."),
     prm_price: Optional[float] = typer.Option(None, "--prm-price", help="PRM forward-token price per million."),
     pareto: bool = typer.Option(False, "--pareto", help="Print the accuracy-versus-cost frontier."),
+    extend: bool = typer.Option(False, "--extend",
+                                help="Run mode: sample more per problem than the run folder holds (a method "
+                                     "with a larger k); without it that is refused, saying what it would sample."),
 ) -> None:
     """Evaluate aggregation methods: on a samples file (--samples), or end to end."""
     for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
         check_range(name, price, low=0)
     if samples is None:
+        if fmt != "verify":
+            typer.echo("error: --format applies to --samples only", err=True)
+            raise typer.Exit(2)
         check_range("--temperature", temperature, low=0)
         check_range("--top-p", top_p, low=0, high=1, low_open=True)
         check_range("--max-tokens", max_tokens, low=1)
@@ -80,8 +86,11 @@ def command(
                       model=model, backend=backend, prm=prm, n=n, out_dir=str(out_dir), limit=limit,
                       seed=seed, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                       batch_size=batch_size, reduce=reduce, dtype=dtype, device=device, base_url=base_url,
-                      tensor_parallel_size=tensor_parallel_size, n_boot=n_boot),
-                 prices=(price_in, price_out, prm_price), pareto=pareto)
+                      tensor_parallel_size=tensor_parallel_size, n_boot=n_boot, extend=extend, subsets=subsets,
+                      groups=tuple(group), grade=grade, tie=tie, drop_unfinished=drop_unfinished,
+                      mc_trials=mc_trials),
+                 prices=(price_in, price_out, prm_price), pareto=pareto,
+                 outputs={"json": json_out, "plot": plot, "per_problem": per_problem})
         return
     from evals.cost import Prices
     from evals.evaluate import evaluate_samples
