@@ -182,12 +182,13 @@ def _read_folder(path: Path, split: str | None) -> Iterable[tuple[int, dict]]:
     return enumerate(ds, start=1)
 
 
-def _pick(obj: dict, chosen: str | None, usual: tuple[str, ...], where: str, line: int, field: str) -> Any:
+def _pick(obj: dict, chosen: str | None, usual: tuple[str, ...], where: str, line: int) -> Any:
+    """The value of the field the user named, else of the first usual field that is set."""
     if chosen is None:
         return next((obj[k] for k in usual if obj.get(k) is not None), None)
     if chosen not in obj:
         raise InputError(f"no field {chosen!r} (fields: {', '.join(map(str, obj))[:200]})", path=where, line=line,
-                         field=field)
+                         field=chosen)
     return obj[chosen]
 
 
@@ -199,14 +200,14 @@ def _from_rows(rows: Iterable[tuple[int, dict]], where: str, name: str, limit: i
     for line, obj in rows:
         if limit is not None and len(out) >= limit:
             break
-        pid = _pick(obj, fields.id, ID_FIELDS, where, line, "id")
+        pid = _pick(obj, fields.id, ID_FIELDS, where, line)
         pid = f"{name}-{line - 1}" if pid is None else str(pid)
-        q = _pick(obj, fields.question, QUESTION_FIELDS, where, line, "problem")
+        q = _pick(obj, fields.question, QUESTION_FIELDS, where, line)
         if not isinstance(q, str):
             names = fields.question or f"one of {', '.join(QUESTION_FIELDS)}"
             raise InputError(f"need a question string in {names} (or name it with --question-field)", path=where,
                              line=line, field=fields.question or "problem")
-        gold = _pick(obj, fields.answer, ANSWER_FIELDS, where, line, "answer")
+        gold = _pick(obj, fields.answer, ANSWER_FIELDS, where, line)
         if gold is None or isinstance(gold, (bool, list, dict)):
             names = fields.answer or f"one of {', '.join(ANSWER_FIELDS)}"
             raise InputError(f"need a gold answer (string or number) in {names} (or name it with --answer-field)",

@@ -196,3 +196,108 @@ def test_hub_failure_points_to_data_file(monkeypatch):
     with pytest.raises(InputError, match=r"HuggingFaceH4/aime_2024: could not load .*ConnectionError: no network"
                                          r".*pass --data-file"):
         bm.load_problems("aime24")
+
+
+# --- datasets by hub id or local path (issue 16.6) ---------------------------------------
+
+def _rows():
+    return [{"uid": "a", "q": "What is 2+3?", "ans": "5", "level": 1},
+            {"uid": "b", "q": "What is 7-9?", "ans": "-2", "level": 2}]
+
+
+def test_local_file_by_path_with_field_mapping(tmp_path):
+    f = tmp_path / "mine.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in _rows()))
+    ps = bm.load_problems(str(f), fields=bm.Fields(question="q", answer="ans", id="uid"))
+    assert [(p.id, p.question, p.gold, p.meta) for p in ps] == [
+        ("a", "What is 2+3?", "5", {"level": 1}), ("b", "What is 7-9?", "-2", {"level": 2})]
+    ps = bm.load_problems(str(f), fields=bm.Fields(question="q", answer="ans"))  # no id field: row numbers
+    assert [p.id for p in ps] == ["mine-0", "mine-1"]
+    with pytest.raises(InputError, match=r"mine.jsonl:1: field 'question': no field 'question' "
+                                         r"\(fields: uid, q, ans, level\)"):
+        bm.load_problems(str(f), fields=bm.Fields(question="question", answer="ans"))
+    with pytest.raises(InputError, match=r"need a question string in one of problem, question, query "
+                                         r"\(or name it with --question-field\)"):
+        bm.load_problems(str(f))
+
+
+def test_unknown_name_says_what_a_dataset_can_be():
+    with pytest.raises(UnknownSpecError, match=r"unknown dataset 'nope': not a short name \(aime24, aime25, amc23, "
+                                               r"math500, gsm8k, arith\), a hub id \(owner/name\) or an existing "
+                                               r"local path\.$"):
+        bm.load_problems("nope")
+
+
+def test_any_hub_id_with_split(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+    seen = []
+
+    def fake_load(*args, split):
+        seen.append((args, split))
+        return [{"problem": "1+1?", "answer": "2", "unique_id": "x/1.json"}]
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    ps = bm.load_problems("HuggingFaceH4/MATH-500")
+    assert seen == [(("HuggingFaceH4/MATH-500",), "test")] and [(p.id, p.gold) for p in ps] == [("x/1.json", "2")]
+    bm.load_problems("someone/my-set.v2", split="validation")
+    assert seen[-1] == (("someone/my-set.v2",), "validation")
+    bm.load_problems("aime24", split="test")  # a short name keeps its hub id; --split overrides its split
+    assert seen[-1] == (("HuggingFaceH4/aime_2024",), "test")
+
+
+def test_hub_errors_name_the_offline_switch_and_the_missing_package(monkeypatch):
+    datasets = pytest.importorskip("datasets")
+
+    def offline(*args, split):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(InputError, match=r"^someone/set: could not load someone/set split 'test' from the Hugging "
+                                         r"Face hub \(HF_HUB_OFFLINE is set: only datasets already in the cache "
+                                         r"load\) \(ConnectionError: no network\); pass --data-file PATH.jsonl$"):
+        bm.load_problems("someone/set")
+    monkeypatch.setitem(__import__("sys").modules, "datasets", None)  # `import datasets` raises ImportError
+    with pytest.raises(InputError, match=r"^someone/set: loading someone/set needs the `datasets` package: "
+                                         r"pip install 'ttc-verify\[datasets\]'; or pass a local JSONL/Parquet file$"):
+        bm.load_problems("someone/set")
+
+
+def test_local_dataset_folders(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = _rows()
+    one = tmp_path / "saved"
+    datasets.Dataset.from_list(rows).save_to_disk(str(one))
+    ps = bm.load_problems(str(one), fields=bm.Fields(question="q", answer="ans", id="uid"))
+    assert [(p.id, p.gold) for p in ps] == [("a", "5"), ("b", "-2")]
+    both = tmp_path / "dict"
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(rows[:1]),
+                          "test": datasets.Dataset.from_list(rows[1:])}).save_to_disk(str(both))
+    fields = bm.Fields(question="q", answer="ans", id="uid")
+    assert [p.id for p in bm.load_problems(str(both), split="train", fields=fields)] == ["a"]
+    with pytest.raises(InputError, match=r"dict: pick a split with --split: train, test$"):
+        bm.load_problems(str(both), fields=fields)
+    with pytest.raises(InputError, match=r"dict: no split 'dev'; splits: train, test$"):
+        bm.load_problems(str(both), split="dev", fields=fields)
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [p.id for p in bm.load_problems(str(files), fields=fields)] == ["a", "b"]
+
+
+def test_cli_sample_from_a_local_path_with_field_options(tmp_path):
+    f = tmp_path / "mine.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in _rows()))
+    out = tmp_path / "s.jsonl"
+    res = CliRunner().invoke(app, ["sample", "-d", str(f), "--question-field", "q", "--answer-field", "ans",
+                                   "--id-field", "uid", "-b", "callable", "-m",
+                                   "tests.test_benchmarks_registry:sum_from_prompt", "-n", "1", "--out", str(out),
+                                   "-q"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(r["problem_id"], r["gold"]) for r in rows] == [("a", "5"), ("b", "-2")]
+    assert rows[0]["sampling"]["params"]["max_tokens"] == 512 and rows[0]["sampling"]["params"]["top_p"] == 1.0
+    res = CliRunner().invoke(app, ["sample", "-d", str(f), "-b", "callable", "-m",
+                                   "tests.test_benchmarks_registry:sum_from_prompt", "--out", str(tmp_path / "t.jsonl")])
+    assert (res.exit_code, res.stderr) == (2, f"error: {f}:1: field 'problem': need a question string in one of "
+                                              "problem, question, query (or name it with --question-field)\n")
