@@ -56,6 +56,19 @@ GOLD and PRED of `verify check` may start with a minus: `verify check -3 '\\boxe
 """
 
 SAMPLING = """
+## Problems: `--dataset`
+
+`verify sample -d` and `verify eval --dataset` take a short name (`aime24`, `aime25`, `amc23`,
+`math500`, `gsm8k`: aliases of their hub ids; `arith`: the project's own set), any Hugging Face
+hub id (`-d HuggingFaceH4/MATH-500 --split test`), or a local JSONL/Parquet file or dataset
+folder. Rows are read by the usual field names unless `--question-field`, `--answer-field` and
+`--id-field` name others. Hub ids and folders need the `datasets` extra:
+
+    pip install 'ttc-verify[datasets]'
+
+Offline (`HF_HUB_OFFLINE=1`) only datasets already in the Hugging Face cache load; a local file
+always does.
+
 ## Sampling defaults
 
 `verify sample` and `verify eval` (run mode) share one set, `verify.sampling.base.SamplingParams`:
