@@ -1,16 +1,19 @@
 """Draw the rooms of the project and the imports between them, from the real source.
 
-    python docs/gen_architecture.py            # print the mermaid diagram
-    python docs/gen_architecture.py --check    # exit 1 if docs/architecture.md shows another one
+    python docs/gen_architecture.py            # print the mermaid diagram and the rules table
+    python docs/gen_architecture.py --write    # put both into docs/architecture.md
+    python docs/gen_architecture.py --check    # exit 1 if docs/architecture.md shows others
 
 A room is a package (`verify/checker/`, `prm/`, ...) or, for the loose modules directly in
 `verify/`, the room `verify (core)`. An arrow A --> B means some module of A imports a module
 of B at import time; a dotted arrow means the import only happens inside a function (lazily).
-Third-party heavy stacks (torch, transformers, vllm) are drawn as one node each.
+Third-party heavy stacks (torch, transformers, vllm) are drawn as one node each. The rules
+table comes from tests/test_architecture.py, which enforces it.
 """
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("verify", "prm", "evals")
 HEAVY = ("torch", "transformers", "vllm")
 BEGIN, END = "```mermaid", "```"
+RULES_BEGIN, RULES_END = "<!-- rules: made by docs/gen_architecture.py -->", "<!-- /rules -->"
 
 
 def room_of(module: str) -> str | None:
@@ -90,7 +94,7 @@ def mermaid() -> str:
     ids = {}
     def node(name):
         if name not in ids:
-            ids[name] = f"n{len(ids)}"
+            ids[name] = re.sub(r"\W+", "_", name).strip("_")
             shape = f'[("{name}")]' if name in HEAVY else f'["{name}"]'
             lines.append(f"    {ids[name]}{shape}")
         return ids[name]
@@ -98,6 +102,29 @@ def mermaid() -> str:
         ia, ib = node(a), node(b)
         lines.append(f"    {ia} {'-->' if eager else '-.->'} {ib}")
     return "\n".join(lines)
+
+
+def rules_table() -> str:
+    """The import rules of tests/test_architecture.py (FORBIDDEN, HEAVY, EXCEPTIONS) as a table."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_arch_rules", ROOT / "tests" / "test_architecture.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = ["| room | must not import (anywhere, lazily either) |", "|---|---|"]
+    rows += [f"| `{room}` | {', '.join(f'`{r}`' for r in banned)} |" for room, banned in mod.FORBIDDEN.items()]
+    rows.append(f"| `verify`, `prm`, `evals` | {', '.join(f'`{h}`' for h in mod.HEAVY)} at module level (only inside "
+                "the function that needs them) |")
+    rows += ["", "Known exceptions:", ""]
+    rows += [f"- `{f}` imports `{m}`: {why}" for (f, m), why in mod.EXCEPTIONS.items()]
+    return "\n".join(rows)
+
+
+def page_rules(page: Path) -> str | None:
+    text = page.read_text()
+    if RULES_BEGIN not in text:
+        return None
+    return text.split(RULES_BEGIN, 1)[1].split(RULES_END, 1)[0].strip("\n")
 
 
 def page_diagram(page: Path) -> str | None:
@@ -109,12 +136,20 @@ def page_diagram(page: Path) -> str | None:
 
 
 if __name__ == "__main__":
-    diagram = mermaid()
+    page = ROOT / "docs" / "architecture.md"
     if "--check" in sys.argv:
-        shown = page_diagram(ROOT / "docs" / "architecture.md")
-        if shown != diagram:
-            print("docs/architecture.md: the diagram differs from the imports; paste the output of "
-                  "`python docs/gen_architecture.py`", file=sys.stderr)
+        if page_diagram(page) != mermaid() or page_rules(page) != rules_table():
+            print("docs/architecture.md differs from the source; run `python docs/gen_architecture.py --write`",
+                  file=sys.stderr)
             sys.exit(1)
+    elif "--write" in sys.argv:
+        text = page.read_text()
+        a = text.index(BEGIN) + len(BEGIN) + 1
+        text = text[:a] + mermaid() + text[text.index("\n" + END, a):]
+        a = text.index(RULES_BEGIN) + len(RULES_BEGIN) + 1
+        text = text[:a] + rules_table() + "\n" + text[text.index(RULES_END, a):]
+        page.write_text(text)
     else:
-        print(diagram)
+        print(mermaid())
+        print()
+        print(rules_table())
