@@ -90,9 +90,14 @@ def load_problems(name: str, data_file: str | Path | None = None, limit: int | N
     ['arith-0', 'arith-1']
     """
     fields = fields or Fields()
+    local_file = data_file is not None or (name not in BENCHMARKS and Path(name).expanduser().is_file())
+    if split is not None and (local_file or name == "arith"):  # a split would be silently ignored
+        raise InputError("--split applies to hub ids and dataset folders, not to a single file", field="split")
     if data_file is not None:
-        prefix = name if name in BENCHMARKS else "problem"
-        problems = _from_rows(_read_file(Path(data_file)), str(data_file), prefix, limit, fields)
+        if name not in BENCHMARKS:  # the hub id or path in `name` would be ignored
+            raise InputError(f"--data-file is a local copy of a short-named benchmark; {name!r} is not one: "
+                             "pass the file as --dataset PATH", field="data_file")
+        problems = _from_rows(_read_file(Path(data_file)), str(data_file), name, limit, fields)
         where = str(data_file)
     elif name == "arith":
         if not ARITH_FILE.exists():

@@ -301,3 +301,16 @@ def test_cli_sample_from_a_local_path_with_field_options(tmp_path):
                                    "tests.test_benchmarks_registry:sum_from_prompt", "--out", str(tmp_path / "t.jsonl")])
     assert (res.exit_code, res.stderr) == (2, f"error: {f}:1: field 'problem': need a question string in one of "
                                               "problem, question, query (or name it with --question-field)\n")
+
+
+def test_options_that_would_be_ignored_are_refused(tmp_path):
+    f = tmp_path / "mine.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in _rows()))
+    with pytest.raises(InputError, match=r"^field 'split': --split applies to hub ids and dataset folders, "
+                                         r"not to a single file$"):
+        bm.load_problems(str(f), split="train")
+    with pytest.raises(InputError, match="--split applies"):
+        bm.load_problems("math500", f, split="train")
+    with pytest.raises(InputError, match=r"^field 'data_file': --data-file is a local copy of a short-named "
+                                         r"benchmark; 'someone/set' is not one: pass the file as --dataset PATH$"):
+        bm.load_problems("someone/set", f)
