@@ -145,6 +145,8 @@ def test_token_required_except_health(server):
     assert server.request("POST", "/check", body, token="wrong")[0] == 401
     assert server.request("POST", "/get_reward", {"query": ["1"], "labels": ["1"]}, token=None)[0] == 401
     assert server.request("POST", "/check", body)[0] == 200
+    assert server.request("POST", f"/check?token={TOKEN}", body, token=None)[0] == 200  # OpenRLHF's client
+    assert server.request("POST", "/check?token=nope", body, token=None)[0] == 401
 
 
 def test_oversized_bodies_and_batches_get_413(server):

@@ -9,7 +9,9 @@ Endpoints:
   "pred_answer", "reward"}, ...]}``.
 - ``GET /health`` - ``{"status": "ok", ...}``; the only endpoint without the token.
 
-Safety: a bearer token on every other endpoint (compared in constant time; 401 without it),
+Safety: a bearer token on every other endpoint (compared in constant time; 401 without it;
+clients that cannot send headers, such as OpenRLHF's, may put it in the URL as ``?token=``; the
+log line never shows the query string),
 a body size limit checked before the body is read (413), at most `max_pairs` pairs per request
 (413), a deadline per request (pairs not checked by then are undecided: "request deadline
 passed"), at most `max_concurrency` requests checking at once (the rest wait their turn), and
@@ -24,6 +26,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -99,6 +102,9 @@ class Guard:
         headers = dict(scope["headers"])
         if self.expected is not None:
             got = headers.get(b"authorization", b"")
+            if not got:  # OpenRLHF's client sends no headers: the token may ride in the URL (?token=...)
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                got = ("Bearer " + query["token"][0]).encode() if "token" in query else b""
             if not hmac.compare_digest(got, self.expected):
                 raise _Reject(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
         limit = self.cfg.max_body_bytes
