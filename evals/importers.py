@@ -197,7 +197,9 @@ def load_samples(path: str | os.PathLike, fmt: str = "verify") -> list[Trace]:
 
 def convert(in_path: str | os.PathLike, fmt: str, out_path: str | os.PathLike, *, force: bool = False) -> int:
     """Convert a samples file to the `verify` format; returns the number of traces written."""
+    from verify.records.outputs import refuse_same_file
     out = Path(out_path)
+    refuse_same_file(out, [in_path], "--out")  # even with --force: the input would be replaced
     if out.is_dir():
         raise InputError("is a directory, not a file", path=str(out))
     if out.exists() and not force:

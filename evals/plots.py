@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from verify.records.io import cannot_write
+from verify.records.outputs import write_figure
 
 
 def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str = "") -> str:
@@ -61,10 +61,8 @@ def plot_accuracy_vs_k(curves: dict, out_path: str | os.PathLike, *, title: str 
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    try:
-        fig.savefig(out_path)
-    except OSError as exc:
-        raise cannot_write(out_path, exc) from None
+    try:  # exactly out_path (savefig would append .png to "plotdir"); never replaces a device or link
+        write_figure(fig, out_path)
     finally:
         plt.close(fig)
     return str(out_path)

@@ -16,6 +16,7 @@ in [0, 1] per step, or `ScorerError`.
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -147,6 +148,13 @@ def _import_callable(spec: str) -> Callable[..., Any]:
         fn = getattr(fn, name)
     if not callable(fn):
         raise UnknownSpecError(f"scorer {spec!r}: {attr!r} is not callable")
+    try:
+        inspect.signature(fn).bind("question", ["step"])  # python:os:system fails here, not mid-run
+    except ValueError:  # a builtin without a signature: cannot tell in advance
+        pass
+    except TypeError:
+        raise UnknownSpecError(f"scorer {spec!r}: {attr}{inspect.signature(fn)} cannot be called as "
+                               "fn(question, steps)") from None
     return fn
 
 

@@ -24,11 +24,10 @@ def _pyplot():
 
 
 def _save(fig, out: str | Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from verify.records.outputs import write_figure
     fig.tight_layout()
-    fig.savefig(out, dpi=120, metadata={"Software": None})
-    return out
+    write_figure(fig, out, dpi=120, metadata={"Software": None})  # exactly `out`; never replaces a device
+    return Path(out)
 
 
 def plot_aime(table: dict, out: str | Path) -> Path:

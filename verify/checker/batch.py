@@ -14,13 +14,15 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from verify.errors import InputError
 from verify.intervals import wilson
 from verify.records.io import append_jsonl, iter_jsonl
+from verify.records.outputs import PAIRS, claim_output
 
 CHUNK = 256
 _SCALARS = (str, int, float)
@@ -124,27 +126,49 @@ def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None
     path = str(path)
     jobs = jobs or os.cpu_count() or 1
     summary = Summary()
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
-    try:
-        for objs, err in _chunks(path):
-            results = _run(objs, timeout, isolate, pool, jobs)
-            records = []
-            for obj, res in zip(objs, results):
-                _tally(summary, obj, res)
-                records.append({**obj, **res})
-            if out is not None:
-                append_jsonl(out, records)
-            if progress is not None:
-                progress(summary.n)
-            if err is not None:
-                raise err
-    finally:
+    with ExitStack() as stack:
+        if out is not None:  # checked, locked; a FIFO or /dev/stdout is written directly
+            stack.enter_context(claim_output(out, kind=PAIRS, inputs=[path], resumable=False))
+        pool = _start_pool(jobs) if jobs > 1 else None
+        try:
+            for objs, err in _chunks(path):
+                results = _run(objs, timeout, isolate, pool, jobs)
+                records = []
+                for obj, res in zip(objs, results):
+                    _tally(summary, obj, res)
+                    records.append({**obj, **res})
+                if out is not None:
+                    append_jsonl(out, records)
+                if progress is not None and objs:  # a bad first line: the error is the one line
+                    progress(summary.n)
+                if err is not None:
+                    raise err
+        except BaseException:
+            if pool is not None:
+                pool.terminate()  # Ctrl-C or an error: stop the workers now, not after their chunk
+            raise
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.close()
+            pool.join()
     return summary
 
 
-def _run(objs: list[dict], timeout: float | None, isolate: bool, pool: ProcessPoolExecutor | None,
+def _start_pool(jobs: int):
+    import multiprocessing
+
+    return multiprocessing.Pool(jobs, initializer=_pool_init, initargs=(os.getpid(),))
+
+
+def _pool_init(parent: int) -> None:
+    """In each pool process: die with the parent, leave Ctrl-C to the parent (no worker tracebacks)."""
+    import signal
+
+    from verify.checker.worker import die_with_parent
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(objs: list[dict], timeout: float | None, isolate: bool, pool: Any,
          jobs: int) -> list[dict]:
     pairs = [(o["gold"], o["pred"]) for o in objs]
     if pool is None or len(pairs) < 16:

@@ -74,11 +74,11 @@ class _Worker:
         fd = self.proc.stdout.fileno()
         while b"\n" not in self.buf:
             left = deadline - time.monotonic()
-            if left <= 0:
+            if not left > 0:  # also a nan deadline
                 raise WorkerTimeout()
-            r, _, _ = select.select([fd], [], [], left)
+            r, _, _ = select.select([fd], [], [], min(left, 3600.0))  # select overflows on 1e10 s or inf
             if not r:
-                raise WorkerTimeout()
+                continue  # the loop checks the deadline
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 raise WorkerCrashed("worker exited")

@@ -14,13 +14,13 @@ from verify.commands._shell import fail
 
 def check_range(option: str, value: float | None, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False) -> None:
-    """Exit 2 with a one-line error if a numeric option is nan or outside its range (None passes).
+    """Exit 2 with a one-line error if a numeric option is nan, infinite or outside its range (None passes).
 
     typer's own `min`/`max` let nan through and cannot say "greater than 0".
     """
     if value is None:
         return
-    bad = math.isnan(value) or (low is not None and (value <= low if low_open else value < low)) \
+    bad = not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) \
         or (high is not None and value > high)
     if bad:
         lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"

@@ -222,6 +222,8 @@ def samples(
         elif done == total:  # logs and pipes get one line
             print(f"grading {done}/{total} problems", file=sys.stderr)
     try:
+        from verify.records.outputs import refuse_overlap
+        refuse_overlap({"--out": out, "--plot": plot}, {"PATH": path})
         traces = load_samples(path, fmt)
         problems, _ = grade_traces(traces, group=group, grade=grade, progress=progress)
         result = analyze_samples(problems, fit_k=fit_k, ks=ks)

@@ -52,6 +52,7 @@ def iter_jsonl(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> Ite
             yield i, obj
 
 
+MAX_COUNT = 2**53  # token counts and indices: exact in a float, far inside int64
 MAX_LINE_BYTES = 32 << 20  # one JSONL line; a 32k-token trace is ~150 KB. Bounds /dev/zero and the like.
 
 
@@ -74,6 +75,8 @@ def _lines(fh: Any, path: str) -> Iterator[tuple[int, bytes]]:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "nested too deeply"
+    if not isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):  # int() refused a huge literal
+        return "a number with too many digits"
     return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
 
 
@@ -254,8 +257,9 @@ def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> li
         if steps is not None and not all(isinstance(x, str) for x in steps):
             raise InputError("expected a list of strings", path=p, line=line, field="steps")
         for name in ("sample_index", "num_tokens", "prompt_tokens"):
-            if get_field(obj, name, int, path=p, line=line, required=False, default=0) < 0:
-                raise InputError(f"must be >= 0, got {obj[name]}", path=p, line=line, field=name)
+            value = get_field(obj, name, int, path=p, line=line, required=False, default=0)
+            if not 0 <= value <= MAX_COUNT:  # a count beyond int64 overflows numpy further on
+                raise InputError(f"must be in [0, {MAX_COUNT}], got {value:.3g}", path=p, line=line, field=name)
         get_field(obj, "finish_reason", str, path=p, line=line, required=False)
         scores = get_field(obj, "step_scores", list, path=p, line=line, required=False)
         if scores is not None:

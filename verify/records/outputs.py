@@ -75,6 +75,23 @@ def refuse_same_file(out: str | os.PathLike | None, inputs: Iterable[str | os.Pa
                              path=str(out))
 
 
+def refuse_overlap(outputs: dict[str, str | os.PathLike | None],
+                   inputs: dict[str, str | os.PathLike | None]) -> None:
+    """Raise `InputError` if an output is the same file as an input or as another output.
+
+    Keys are the option names the user typed, so the error says which two collide.
+
+    >>> refuse_overlap({"--json": "/etc/hostname"}, {"--samples": "/etc/hostname"})
+    Traceback (most recent call last):
+    verify.errors.InputError: /etc/hostname: --json is the same file as --samples; choose another output
+    """
+    outs = [(k, v) for k, v in outputs.items() if v is not None]
+    for i, (name, out) in enumerate(outs):
+        for other, src in [*inputs.items(), *outs[:i]]:
+            if src is not None and (same_file(out, src) or os.path.abspath(out) == os.path.abspath(src)):
+                raise InputError(f"{name} is the same file as {other}; choose another output", path=str(out))
+
+
 def _holder_pid(st: os.stat_result) -> int | None:
     """The pid holding a flock on this file, from /proc/locks (Linux); None if unknown."""
     key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
@@ -275,3 +292,14 @@ def _write_all(fd: int, body: bytes) -> None:
     view = memoryview(body)
     while view:  # os.write may be partial; keep going
         view = view[os.write(fd, view):]
+
+
+def write_figure(fig, path: str | os.PathLike, **savefig_kw) -> str:
+    """Save a matplotlib figure as PNG to exactly `path` (no ``.png`` appended), via
+    `write_bytes_replacing`; return the path written."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kw)
+    write_bytes_replacing(path, buf.getvalue())
+    return str(path)

@@ -31,9 +31,16 @@ class CallableGenerator:
         self.fn = fn
         self.name = name or getattr(fn, "__qualname__", None) or type(fn).__name__
         try:
-            self._takes_params = "params" in inspect.signature(fn).parameters
+            sig = inspect.signature(fn)
         except (TypeError, ValueError):  # builtins without a signature
-            self._takes_params = False
+            sig = None
+        self._takes_params = sig is not None and "params" in sig.parameters
+        try:
+            if sig is not None:
+                # `--model os:system` must fail here, not with a TypeError mid-run
+                sig.bind("prompt", 1, **({"params": None} if self._takes_params else {}))
+        except TypeError:
+            raise InputError(f"{self.name}{sig} cannot be called as fn(prompt, n)", field="model") from None
 
     def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         out = []
