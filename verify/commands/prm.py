@@ -1,8 +1,9 @@
 """`verify prm ...`: train a PRM, add step scores to a samples file, evaluate on ProcessBench.
 
 Thin commands: options -> one library call -> print. torch is imported only when a model
-directory is loaded (or by `train`), never by `verify --help`. Exit codes: 0 success, 1 bad
-input data or scorer (the message names file, line and field), 2 bad usage (typer).
+directory is loaded (or by `train`), never by `verify --help`. Exit codes follow the shell's
+policy (`verify.commands._shell`): 0 success, 2 bad input data, scorer or usage (the message
+names file, line and field).
 """
 from __future__ import annotations
 
@@ -13,20 +14,25 @@ from typing import Any, Optional
 
 import typer
 
+from verify.commands import _options as opt
+from verify.commands._shell import fail, refuse_unused
 from verify.errors import InputError, VerifyError
 
-app = typer.Typer(help="Process reward models: train, score, evaluate.", no_args_is_help=True)
+app = typer.Typer(help="Process reward models: train, score, evaluate.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 PRM_HELP = "Scorer: 'arith', 'python:module:function', or a trained PRM directory."
 
 
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
+def _refuse_model_options(ctx: typer.Context, prm: str) -> None:
+    """--device/--dtype/--spec configure a model directory; 'arith' and python: scorers would ignore them."""
+    if prm == "arith" or prm.startswith("python:"):
+        refuse_unused(ctx, ["device", "dtype", "spec"], "applies to a PRM model directory only, not --prm " + prm)
 
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="ProcessBench JSONL (id, problem, steps, label)."),
     prm: str = typer.Option(..., "--prm", help=PRM_HELP),
     threshold: float = typer.Option(0.5, "--threshold", help="A step scored below this is an error."),
@@ -38,17 +44,18 @@ def eval_command(
     dtype: str = typer.Option("float32", "--dtype", help="Model scorers: float32, bfloat16, float16, auto."),
     spec: Optional[str] = typer.Option(None, "--spec", help="Model scorers: step-tag spec if the directory has none."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N samples."),
-    bootstrap: int = typer.Option(1000, "--bootstrap", min=10, help="Bootstrap resamples for the CIs."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=10, help="Bootstrap resamples for the 95% CIs."),
     seed: int = typer.Option(0, "--seed"),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
+    quiet: bool = opt.quiet(),
 ) -> None:
     """ProcessBench: accuracy on erroneous and on correct samples, F1, step AUROC (95% CIs)."""
+    _refuse_model_options(ctx, prm)
     from prm.processbench import evaluate_processbench
     from prm.scorers import load_scorer
     try:
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
-                                       records=records, n_boot=bootstrap, seed=seed, progress=not quiet,
+                                       records=records, n_boot=n_boot, seed=seed, progress=not quiet,
                                        limit=limit)
         if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
             raise InputError("no samples in file", path=str(data))
@@ -56,7 +63,7 @@ def eval_command(
             from verify.records.io import write_json_atomic
             write_json_atomic(json_out, _json_safe(result))
     except VerifyError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(format_eval(result))
 
 
@@ -92,6 +99,7 @@ def _report_lines(r: dict[str, Any], title: str) -> list[str]:
 
 @app.command("score")
 def score_command(
+    ctx: typer.Context,
     samples: Path = typer.Option(..., "--samples", help="Samples JSONL (the schema `verify sample` writes)."),
     prm: str = typer.Option(..., "--prm", help=PRM_HELP),
     out: Path = typer.Option(..., "--out", help="Output JSONL; an existing file is resumed."),
@@ -102,9 +110,10 @@ def score_command(
     spec: Optional[str] = typer.Option(None, "--spec", help="Step-tag spec for a model directory without one."),
     step_sep: str = typer.Option("\\n\\n", "--step-sep",
                                  help="Split traces without `steps` on this (as `verify sample` does)."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
+    quiet: bool = opt.quiet(),
 ) -> None:
     """Add `step_scores` to every trace of a samples file (resumable)."""
+    _refuse_model_options(ctx, prm)
     from prm.score_file import load_questions, score_samples
     from prm.scorers import load_scorer
     from verify.records.steps import parse_sep
@@ -114,7 +123,7 @@ def score_command(
         stats = score_samples(samples, out, scorer, questions=qs, batch_size=batch_size, progress=not quiet,
                               step_sep=parse_sep(step_sep))
     except VerifyError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"scored {stats['scored']} traces, {stats['skipped']} already in {out} "
                f"({stats['total']} in {samples}); forward tokens {scorer.forward_tokens}")
     if stats["no_question"] and prm != "arith":
