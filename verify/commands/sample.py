@@ -6,14 +6,22 @@ from typing import List, Optional
 
 import typer
 
+from verify.commands import _options as opt
 from verify.commands import check_range
+from verify.commands._shell import fail, refuse_unused
 from verify.errors import VerifyError
 
 
 def command(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="aime24, aime25, amc23, math500, gsm8k or arith"),
+    ctx: typer.Context,
+    dataset: str = typer.Option(..., "--dataset", "-d", help="aime24, aime25, amc23, math500, gsm8k, arith; "
+                                "a hub id (owner/name); or a local file or dataset folder"),
     out: Path = typer.Option(..., "--out", "-o", help="samples JSONL (appended to; reruns resume)"),
     data_file: Optional[Path] = typer.Option(None, "--data-file", help="local JSONL/Parquet instead of the hub"),
+    split: Optional[str] = opt.split(),
+    question_field: Optional[str] = opt.question_field(),
+    answer_field: Optional[str] = opt.answer_field(),
+    id_field: Optional[str] = opt.id_field(),
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="model path/id ('smollm2' default for transformers); served model "
                                              "name (openai); module:function (callable); samples file (replay)"),
@@ -21,9 +29,9 @@ def command(
                                 help="transformers, vllm, openai, callable, replay"),
     n: int = typer.Option(8, "-n", help="samples per problem (the budget with --adaptive)"),
     limit: Optional[int] = typer.Option(None, "--limit", help="first L problems only"),
-    temperature: float = typer.Option(0.7, "--temperature"),
-    top_p: float = typer.Option(0.95, "--top-p"),
-    max_tokens: int = typer.Option(512, "--max-tokens"),
+    temperature: Optional[float] = opt.temperature(),
+    top_p: Optional[float] = opt.top_p(),
+    max_tokens: Optional[int] = opt.max_tokens(),
     seed: int = typer.Option(0, "--seed"),
     stop: List[str] = typer.Option([], "--stop", help="stop string (repeatable)"),
     batch_size: int = typer.Option(8, "--batch-size", help="prompts per generate call"),
@@ -37,15 +45,19 @@ def command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server, e.g. http://host:8000/v1"),
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size"),
     data_parallel_size: int = typer.Option(1, "--data-parallel-size"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="torch CPU threads (transformers backend)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress line"),
+    threads: Optional[int] = opt.threads(),
+    quiet: bool = opt.quiet(),
 ) -> None:
     """Sample N reasoning traces per problem into OUT (one trace per line, resumable)."""
+    if not adaptive:
+        refuse_unused(ctx, ["adaptive_rule", "round_size", "confidence"], "applies with --adaptive only")
+    opt.refuse_backend_options(ctx, backend)
+    temperature, top_p, max_tokens = opt.sampling_values(dataset, temperature, top_p, max_tokens)
     check_range("--temperature", temperature, low=0)
     check_range("--top-p", top_p, low=0, high=1, low_open=True)
     check_range("--max-tokens", max_tokens, low=1)
     check_range("--confidence", confidence, low=0, high=1, low_open=True)
-    from evals.benchmarks import load_problems
+    from evals.benchmarks import Fields, load_problems
     from evals.prompts import build_prompt, family_for_model
     from verify.sampling.adaptive import AdaptiveRule
     from verify.sampling.base import SamplingParams
@@ -54,7 +66,8 @@ def command(
     from verify.records.steps import parse_sep
 
     try:
-        problems = load_problems(dataset, data_file, limit)
+        problems = load_problems(dataset, data_file, limit, split=split,
+                                 fields=Fields(question_field, answer_field, id_field))
         family = family_for_model(model if backend in ("transformers", "vllm", "openai") else None) \
             if prompt == "auto" else prompt
         build_prompt(problems[0], family)  # unknown family: fail before loading a model
@@ -70,6 +83,5 @@ def command(
                                 backend=backend, model=model or getattr(gen, "name", None), adaptive=rule,
                                 progress=not quiet)
     except (VerifyError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(exc)
     typer.echo(report.summary())
