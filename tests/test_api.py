@@ -85,3 +85,51 @@ def test_solve_many_batches_one_call():
 def test_bad_methods(method, scorer, match):
     with pytest.raises(ValueError, match=match):
         Verifier(generator=lambda p, n: [""] * n, scorer=scorer, method=method)
+
+
+# ------------------------------------------------------------------ one trace pipeline, one scorer check
+
+def _seven(question, steps):
+    return [7.0] * len(steps)
+
+
+@pytest.mark.parametrize("scorer,message", [
+    (_seven, "_seven: score 7.0 is not a probability in [0, 1]"),
+    (lambda q, steps: [0.5], "<lambda>: returned 1 scores for 2 steps"),
+    (lambda q, steps: ["high", "low"], "<lambda>: expected a list of numbers, got ['high', 'low']"),
+])
+def test_verifier_and_evaluate_validate_scorers_alike(tmp_path, scorer, message):
+    """Verifier accepted a scorer returning 7.0 that verify.api.evaluate rejected: both use
+    prm.scorers.load_scorer (CheckedScorer) now, and fail with the same message."""
+    from prm.scorers import ScorerError
+    from verify.api import evaluate
+
+    gen = lambda prompt, n: ["3 + 4 = 7.\n\n\\boxed{7}"] * n  # noqa: E731  (two steps each)
+    with pytest.raises(ScorerError) as a:
+        Verifier(generator=gen, scorer=scorer, method="prm-best-of-2").solve("What is 3 + 4?", gold="7")
+    with pytest.raises(ScorerError) as b:
+        evaluate(gen, [Problem("p1", "What is 3 + 4?", "7")], ["prm-best-of-2"], scorer=scorer,
+                 out_dir=str(tmp_path / "run"), progress=False, n_boot=20)
+    assert str(a.value) == str(b.value) == message
+
+
+def test_verifier_and_sample_to_file_make_the_same_traces(tmp_path):
+    """One completion -> Trace function: the Python API's traces equal the file's (sampling info aside)."""
+    from verify.records.io import read_traces
+    from verify.sampling.run import sample_to_file
+
+    texts = ["2 + 2 = 4.\n\nSo \\boxed{4}", "2 + 2 = 5.\n\n\\boxed{5}", "no answer"]
+
+    def gen(prompt, n):
+        return [Completion(text=t, num_tokens=7 + i, prompt_tokens=3, finish_reason="length" if i == 2 else "stop")
+                for i, t in enumerate(texts[:n])]
+
+    p = Problem("p1", "What is 2 + 2?", "4")
+    api = Verifier(generator=gen, method="majority@3", prompt=lambda q: q.question).sample([p])[0]
+    out = tmp_path / "s.jsonl"
+    sample_to_file([p], CallableGenerator(gen), out, n=3, prompt=lambda q: q.question, progress=False)
+    from dataclasses import replace
+    assert [replace(t, sampling={}) for t in read_traces(out)] == api
+    assert [(t.answer, t.steps, t.num_tokens, t.finish_reason) for t in api] == [
+        ("4", ("2 + 2 = 4.", "So \\boxed{4}"), 7, "stop"), ("5", ("2 + 2 = 5.", "\\boxed{5}"), 8, "stop"),
+        (None, ("no answer",), 9, "length")]

@@ -57,7 +57,7 @@ class Verifier:
             raise ValueError(f"{self.spec.spec} needs a scorer (e.g. scorer='arith' or a PRM directory)")
         self.n = self.spec.k or 8  # a "reference" method (single) is parsed with k = 1
         self.generator = generator if hasattr(generator, "generate") else CallableGenerator(generator)
-        if isinstance(scorer, str):
+        if scorer is not None:  # validated as the CLI's scorers are: one score in [0, 1] per step
             from prm.scorers import load_scorer
 
             scorer = load_scorer(scorer)
@@ -73,20 +73,17 @@ class Verifier:
         self.step_sep, self.reduce = step_sep, reduce
 
     def sample(self, problems: Sequence[Problem]) -> list[list[Trace]]:
-        """`n` traces per problem from one generator call."""
-        from verify.checker.extract import extract_answer
-        from verify.records.steps import split_steps
+        """`n` traces per problem from one generator call (`completion_to_trace`, as `verify sample`
+        makes them); with a scorer, each trace's steps are scored (`prm.scorers.CheckedScorer`)."""
+        from verify.sampling.traces import completion_to_trace
 
         got = self.generator.generate([self.prompt(p) for p in problems], self.n, self.params)
         out = []
         for p, row in zip(problems, got):
-            traces = [Trace(problem_id=p.id, sample_index=i, text=c.text, steps=split_steps(c.text, self.step_sep),
-                            answer=extract_answer(c.text), gold=p.gold or None, num_tokens=c.num_tokens,
-                            prompt_tokens=c.prompt_tokens, finish_reason=c.finish_reason)
-                      for i, c in enumerate(row)]
+            traces = [completion_to_trace(p, i, c, step_sep=self.step_sep) for i, c in enumerate(row)]
             if self.scorer is not None:
-                traces = [replace(t, step_scores=tuple(float(s) for s in self.scorer(p.question, list(t.steps))))
-                          if t.steps else t for t in traces]
+                traces = [replace(t, step_scores=tuple(self.scorer(p.question, list(t.steps)))) if t.steps else t
+                          for t in traces]
             out.append(traces)
         return out
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
-from verify.checker.extract import extract_answer
 from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
-from verify.records.steps import DEFAULT_SEP, split_steps
-from verify.records.types import Problem, Trace
+from verify.sampling.traces import completion_to_trace
+from verify.records.steps import DEFAULT_SEP
+from verify.records.types import Problem
 
 
 @dataclass
@@ -165,16 +165,10 @@ class _Writer:
 
     def write(self, rows: list[tuple[Problem, int, Completion, int | None]],
               done: dict[str, dict[int, str | None]]) -> int:
-        traces, answers = [], []
-        for p, idx, c, seed in rows:
-            answer = extract_answer(c.text)
-            answers.append(answer)
-            meta = {} if c.logprob is None else {"logprob": c.logprob}
-            traces.append(Trace(problem_id=p.id, sample_index=idx, text=c.text,
-                                steps=split_steps(c.text, self.step_sep), answer=answer, gold=p.gold,
-                                num_tokens=c.num_tokens, prompt_tokens=c.prompt_tokens,
-                                finish_reason=c.finish_reason, sampling={**self.info, "seed": seed},
-                                meta=meta).to_dict())
+        made = [completion_to_trace(p, idx, c, step_sep=self.step_sep, sampling={**self.info, "seed": seed})
+                for p, idx, c, seed in rows]
+        answers = [t.answer for t in made]
+        traces = [t.to_dict() for t in made]
         append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
         for (p, idx, c, _), answer in zip(rows, answers):  # unfinished traces abstain, as in verify.select.aggregate
             done[p.id][idx] = None if c.finish_reason == "length" else answer
