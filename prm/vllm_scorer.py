@@ -9,17 +9,23 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-# vLLM API used (current documented pooling API; it was `task="reward"` + `LLM.encode` before
-# v0.10 and `override_pooler_config` before `pooler_config`):
-#   `LLM(model=..., runner="pooling", pooler_config={"pooling_type": "STEP",
-#        ["returned_token_ids": [pos_id, neg_id]]}, dtype=..., **engine_kwargs)`
+# vLLM API used, checked against the real package by tests/test_vllm_contract.py (vllm 0.33.0;
+# the pooling API changed often: `task="reward"` before v0.10, `override_pooler_config` before
+# `pooler_config`, `LLM.reward` added then removed, `returned_token_ids` of a causal LM replaced
+# by a converted classification head, STEP pooling ignored by seq-cls poolers until vLLM #55307):
+#   cls head (e.g. `Qwen2ForProcessRewardModel`, a 2-class token head):
+#     `LLM(model=..., runner="pooling", pooler_config={"pooling_type": "STEP"}, dtype=..., **kw)`
+#   lm head (math-shepherd style: P("+") against P("-") at the tag): the causal LM is converted
+#   into a token classifier whose 2 classes are the lm_head rows of the label tokens:
+#     `LLM(..., runner="pooling", convert="classify", pooler_config={"pooling_type": "STEP"},
+#          hf_overrides={"classifier_from_token": [pos_tok, neg_tok], "method": "no_post_processing"})`
 #   `LLM.encode([{"prompt_token_ids": ids}, ...], pooling_task="token_classify")`; each
-#   `PoolingRequestOutput.outputs.data` is a (rows, k) tensor of per-token probabilities (the
-#   softmax over the returned columns). We send no `step_tag_id`, so every token gets a row and
-#   we read the rows at our own tag positions (from prm.specs.encode, the same function the HF
-#   scorer and the trainer use). A model whose pooler fixes a step tag id (vLLM's
-#   `Qwen2ForProcessRewardModel` defaults to <extra_0> = 151651) returns one row per tag instead;
-#   both shapes are accepted.
+#   `PoolingRequestOutput.outputs.data` is a (rows, 2) tensor of per-token class probabilities
+#   (or logits when the activation is off). We send no `step_tag_id`, so every token gets a row
+#   and we read the rows at our own tag positions (from prm.specs.encode, the same function the
+#   HF scorer and the trainer use). A model whose pooler fixes a step tag id (vLLM's
+#   `Qwen2ForProcessRewardModel` defaults to <extra_0> = 151651) returns one row per tag
+#   instead; both shapes are accepted.
 
 
 class VLLMStepScorer:
@@ -49,16 +55,21 @@ class VLLMStepScorer:
             model, trust_remote_code=bool(engine_kwargs.get("trust_remote_code", False)))
         self.max_length = max_length
         pooler: dict[str, Any] = {"pooling_type": "STEP"}
-        self.column = 1  # cls head: P(correct) is class 1
-        if self.spec.head == "lm":
-            pooler["returned_token_ids"] = list(label_token_ids(self.spec, self.tokenizer))
-            self.column = 0  # returned ids are [positive, negative]
         if pooler_config is not None:
             pooler.update(pooler_config)
         kw: dict[str, Any] = dict(model=model, runner="pooling", dtype=dtype, pooler_config=pooler)
+        self.column = 1  # cls head: P(correct) is class 1
+        if self.spec.head == "lm":
+            labels = self.tokenizer.convert_ids_to_tokens(list(label_token_ids(self.spec, self.tokenizer)))
+            kw["convert"] = "classify"
+            kw["hf_overrides"] = {"classifier_from_token": labels, "method": "no_post_processing"}
+            self.column = 0  # the classes are [positive, negative]
         if max_length is not None:
             kw["max_model_len"] = max_length
+        overrides = {**kw.get("hf_overrides", {}), **engine_kwargs.pop("hf_overrides", {})}
         kw.update(engine_kwargs)
+        if overrides:
+            kw["hf_overrides"] = overrides
         self.llm = vllm.LLM(**kw)
         self.forward_tokens = 0
 

@@ -1,7 +1,8 @@
 """VLLMStepScorer against a fake `vllm` module: the arguments it sends and the scores it reads.
 
 The fake LLM runs the same tiny HF model on the token ids it receives, the way vLLM's STEP
-pooler would (softmax over the returned label-token columns, or over the 2-class head), so the
+pooler would (softmax over the label tokens' lm_head rows of a causal LM converted into a
+token classifier, or over the 2-class head), so the
 vLLM scorer must agree with the HF one-pass scorer. No GPU and no vllm install needed.
 """
 from __future__ import annotations
@@ -29,8 +30,12 @@ class FakeLLM:
         self.kwargs = kwargs
         self.mode = "all"  # "all": a row per token; "tags": only rows at tag positions; "raw": logits
         FakeLLM.calls.append(("init", kwargs))
-        head = "lm" if "returned_token_ids" in kwargs["pooler_config"] else "cls"
+        head = "lm" if kwargs.get("convert") == "classify" else "cls"
         self.model = load_prm_model(kwargs["model"], with_head(get_spec("token-cls"), head))
+        if head == "lm":  # vLLM builds the 2-class head from these lm_head rows
+            from transformers import AutoTokenizer
+            tok = AutoTokenizer.from_pretrained(kwargs["model"])
+            self.label_ids = tok.convert_tokens_to_ids(kwargs["hf_overrides"]["classifier_from_token"])
 
     def encode(self, prompts, pooling_task=None, use_tqdm=True):
         FakeLLM.calls.append(("encode", prompts, pooling_task))
@@ -39,9 +44,8 @@ class FakeLLM:
             ids = torch.tensor([p["prompt_token_ids"]])
             with torch.no_grad():
                 logits = self.model(input_ids=ids).logits[0]          # (seq, vocab or 2)
-            ret = self.kwargs["pooler_config"].get("returned_token_ids")
-            if ret is not None:
-                logits = logits[:, ret]
+            if self.kwargs.get("convert") == "classify":
+                logits = logits[:, self.label_ids]
             data = logits if self.mode == "raw" else torch.softmax(logits, -1)
             if self.mode == "tags":
                 data = data[self.tag_rows.pop(0)]
@@ -73,11 +77,14 @@ def test_vllm_scorer_sends_pooling_arguments_and_matches_hf(fake_vllm, tmp_path,
     assert init["model"] == str(d) and init["runner"] == "pooling"
     assert init["dtype"] == "bfloat16" and init["max_model_len"] == 256
     assert init["enforce_eager"] is True
-    expected_pooler = {"pooling_type": "STEP"}
+    assert init["pooler_config"] == {"pooling_type": "STEP"}
     if head == "lm":
         plus, minus = hf.label_ids
-        expected_pooler["returned_token_ids"] = [plus, minus]
-    assert init["pooler_config"] == expected_pooler
+        assert init["convert"] == "classify"
+        assert init["hf_overrides"] == {"classifier_from_token": hf.tokenizer.convert_ids_to_tokens([plus, minus]),
+                                        "method": "no_post_processing"}
+    else:
+        assert "convert" not in init and "hf_overrides" not in init
     assert task == "token_classify"
     assert prompts == [{"prompt_token_ids": list(hf.encode(q, s).input_ids)}
                        for q, s in TRACES if s]  # the empty trace is not sent

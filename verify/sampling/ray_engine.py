@@ -1,0 +1,146 @@
+"""Sampling on a Ray cluster: the generate calls of `sample_to_file` run on Ray workers.
+
+`--engine ray` shards the run's generate jobs (fixed batches of the problem list, see
+`verify.sampling.run.GenerateJob`) over a Ray cluster with Ray Data: `map_batches` over an
+actor class, so each worker builds ONE generator (one model load) and serves many jobs. The
+driver stays the only writer: results stream back as jobs finish and are appended through
+the same `sample_to_file` writer as the local engine, so resume, the output lock, torn-tail
+repair and the "pairs already written are not resubmitted" rule are shared. A job's seed is
+fixed by its batch of problems before it leaves the driver, so a seeded backend writes the
+same traces on either engine (same `--batch-size`).
+
+Ray retries the job of a worker that dies (Ray Data restarts the actor and resubmits its
+task); a job that comes back twice is written once (the writer skips written pairs). If the
+driver itself dies, the file holds whole lines only and a rerun sends only what is missing.
+
+`ray` is imported only inside the functions below (the `ray` extra). With a vLLM backend each
+worker holds one `VLLMGenerator` with `gpus_per_worker` GPUs (= tensor parallel size).
+
+>>> from verify.sampling.callable_backend import CallableGenerator
+>>> ex = RayExecutor(lambda: CallableGenerator(lambda p, n: ["x"] * n), workers=1)   # doctest: +SKIP
+>>> sample_to_file(problems, None, "out.jsonl", executor=ex)                          # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import functools
+import pickle
+from typing import Any, Callable, Iterator, Sequence
+
+from verify.errors import VerifyError
+
+
+class RayExecutor:
+    """Runs `GenerateJob`s on Ray workers, each holding one generator built by `factory()`.
+
+    `factory` must be picklable (a module-level function or a `functools.partial`); it runs
+    once per worker. `workers` defaults to the cluster's CPUs (or GPUs) over the per-worker
+    share, capped by the number of jobs.
+    """
+
+    def __init__(self, factory: Callable[[], Any], *, address: str | None = None, workers: int | None = None,
+                 cpus_per_worker: float = 1.0, gpus_per_worker: float = 0.0, name: str = ""):
+        self.factory, self.address, self.workers = factory, address, workers
+        self.cpus_per_worker, self.gpus_per_worker = cpus_per_worker, gpus_per_worker
+        self.name = name  # the model name written into each trace (the driver builds no generator)
+
+    def __call__(self, jobs: Sequence[Any]) -> Iterator[tuple[Any, list]]:
+        by_key = {job.key: job for job in jobs}
+        items = [(job.key, (job.prompts, job.n, job.params)) for job in jobs]
+        for key, got in ray_map(items, self.factory, _generate, address=self.address, workers=self.workers,
+                                cpus_per_worker=self.cpus_per_worker, gpus_per_worker=self.gpus_per_worker):
+            yield by_key[key], got
+
+
+def _generate(generator: Any, payload: tuple) -> list:
+    prompts, n, params = payload
+    return generator.generate(prompts, n, params)
+
+
+def connect(address: str | None = None) -> bool:
+    """Join the Ray cluster at `address` (None: start a local one); True when this call started Ray."""
+    try:
+        import ray
+    except ImportError:
+        raise VerifyError("--engine ray needs the ray package: pip install 'verify[ray]'") from None
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="WARNING",
+             include_dashboard=False)
+    return True
+
+
+def ray_map(items: Sequence[tuple[int, Any]], factory: Callable[[], Any], call: Callable[[Any, Any], Any], *,
+            address: str | None = None, workers: int | None = None, cpus_per_worker: float = 1.0,
+            gpus_per_worker: float = 0.0) -> Iterator[tuple[int, Any]]:
+    """Yield `(key, call(obj, payload))` for every `(key, payload)` of `items`, computed on Ray
+    actors that each hold `obj = factory()`; results come back in completion order.
+
+    One item is one Ray Data block and one task, so a dead worker costs one item's retry.
+    An exception raised by `call` (bad model output, a bad generator function) is re-raised
+    here as itself when it is a `VerifyError`, so the CLI still answers with one line.
+    """
+    if not items:
+        return
+    connect(address)
+    import ray
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # the driver's own progress line reports written traces
+    ctx.execution_options.preserve_order = False
+    if workers is None:
+        res = ray.cluster_resources()
+        share = res.get("GPU", 0) / gpus_per_worker if gpus_per_worker else res.get("CPU", 1) / cpus_per_worker
+        workers = max(1, int(share))
+    workers = max(1, min(workers, len(items)))
+    ds = ray.data.from_items([{"key": k, "payload": pickle.dumps(p)} for k, p in items],
+                             override_num_blocks=len(items))
+    ds = ds.map_batches(_Worker, fn_constructor_kwargs={"factory": factory, "call": call}, batch_size=1,
+                        batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus_per_worker,
+                        num_gpus=gpus_per_worker or None)
+    try:
+        for row in ds.iter_rows():
+            yield int(row["key"]), pickle.loads(row["result"])
+    except Exception as exc:  # Ray wraps the worker's exception; surface ours unwrapped
+        inner = _verify_error(exc)
+        if inner is not None:
+            raise inner from None
+        raise
+
+
+def _verify_error(exc: BaseException | None) -> VerifyError | None:
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, VerifyError):
+            return exc
+        nxt = getattr(exc, "cause", None)
+        exc = nxt if isinstance(nxt, BaseException) else exc.__cause__
+        seen += 1
+    return None
+
+
+class _Worker:
+    """A Ray Data actor: holds one object built by `factory` and applies `call` to each item."""
+
+    def __init__(self, factory: Callable[[], Any], call: Callable[[Any, Any], Any]):
+        self.obj, self.call = factory(), call
+
+    def __call__(self, batch: Any) -> Any:
+        import pyarrow as pa
+
+        keys = batch.column("key").to_pylist()
+        results = [pickle.dumps(self.call(self.obj, pickle.loads(p))) for p in batch.column("payload").to_pylist()]
+        return pa.table({"key": pa.array(keys, pa.int64()), "result": pa.array(results, pa.binary())})
+
+
+def generator_executor(backend: str, model: str | None, *, address: str | None = None, workers: int | None = None,
+                       **build_kw: Any) -> RayExecutor:
+    """A `RayExecutor` whose workers each run `build_generator(backend, model, **build_kw)`.
+
+    A vLLM worker asks Ray for `tensor_parallel_size` GPUs; every other backend for one CPU.
+    """
+    from verify.sampling.factory import build_generator
+
+    gpus = float(build_kw.get("tensor_parallel_size", 1)) if backend == "vllm" else 0.0
+    return RayExecutor(functools.partial(build_generator, backend, model, **build_kw), address=address,
+                       workers=workers, gpus_per_worker=gpus, name=model or backend)
