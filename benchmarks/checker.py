@@ -8,7 +8,12 @@ noise hits both alike and one-off pauses do not dominate.
 
 Cases: the 106 answer-equivalence tests of three graders in ../shared/data (by source), real
 graded model responses from the same folder (Qwen2.5-Math MATH samples labelled by Qwen's
-grader, GPT-3 GSM8K solutions labelled in "Training Verifiers"), and our own category tables.
+grader, GPT-3 GSM8K solutions labelled in "Training Verifiers", ProcessBench solutions of
+several open models labelled `final_answer_correct` and joined at run time with the GSM8K and
+MATH-500 gold answers), the public test cases of
+Math-Verify (huggingface/Math-Verify tests/test_all.py, transcribed in benchmarks/checker_cases.py),
+our own category tables, and the per-family table of tests/test_checker_families.py.
+The "exact" column counts the checks that reached the exact layer (verify.checker.exact).
 
 Math-Verify's small LRU parse caches are cleared before each of its calls (outside the timed
 region), so neither checker is timed from a cache. Math-Verify is called as its README recommends for a gold string and a model output:
@@ -29,7 +34,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 DATA = ROOT.parent / "shared" / "data"
+
+from checker_cases import MATH_VERIFY  # noqa: E402  (our transcription of Math-Verify's tests)
 
 T, F = True, False
 OWN = {
@@ -87,8 +95,42 @@ def _cases(limit: int | None) -> dict[str, list[tuple]]:
             for key in ("6b_finetuning", "175b_verification"):
                 rows.append((gold, r[key]["solution"], bool(r[key]["is_correct"])))
         cats["gsm8k gpt-3 solutions"] = rows[:limit]
+    cats.update(_real_outputs(limit))
+    cats["public: Math-Verify tests"] = list(MATH_VERIFY)
     cats.update(OWN)
+    for fam, rows in _families().items():
+        cats["family " + fam] = [(g, p, w) for g, p, w, _ in rows]
     return cats
+
+
+def _families() -> dict:
+    """The per-family regression table of tests/test_checker_families.py (our own rows)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("checker_families", ROOT / "tests" / "test_checker_families.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.FAMILIES
+
+
+def _real_outputs(limit: int | None) -> dict[str, list[tuple]]:
+    """Real model solutions with correctness labels, joined at run time with gold answers:
+    ProcessBench (QwenLM/ProcessBench; `final_answer_correct`) on GSM8K and on its MATH problems
+    that are in MATH-500. (PRM800K's `is_solution` is not used: it is False for many correct
+    answers that were not the labeller's preferred step.)"""
+    out: dict[str, list[tuple]] = {}
+    pb, g8, m5 = DATA / "processbench", DATA / "gsm8k" / "test.jsonl", DATA / "math500" / "test.jsonl"
+    math500 = {r["problem"].strip(): r["answer"] for r in map(json.loads, open(m5))} if m5.exists() else {}
+    if (pb / "gsm8k.jsonl").exists() and g8.exists():
+        gold = {r["question"].strip(): r["answer"].rsplit("####", 1)[-1].strip() for r in map(json.loads, open(g8))}
+        rows = [(gold[r["problem"].strip()], "\n\n".join(r["steps"]), bool(r["final_answer_correct"]))
+                for r in map(json.loads, open(pb / "gsm8k.jsonl")) if r["problem"].strip() in gold]
+        out["processbench gsm8k"] = rows[:limit]
+    if (pb / "math.jsonl").exists() and math500:
+        rows = [(math500[r["problem"].strip()], "\n\n".join(r["steps"]), bool(r["final_answer_correct"]))
+                for r in map(json.loads, open(pb / "math.jsonl")) if r["problem"].strip() in math500]
+        out["processbench math500"] = rows[:limit]
+    return out
 
 
 def _text(x) -> str:
@@ -127,10 +169,10 @@ def main() -> None:
     check("1", "x+1")  # start the worker before timing (one-off ~0.1 s process start)
     verify(parse("$1$"), parse("$1$"))
     cats = _cases(args.limit)
-    header = (f"{'category':<26}{'n':>6}{'ours agree':>12}{'MV agree':>10}{'ours med':>10}{'ours p99':>10}"
-              f"{'MV med':>10}{'MV p99':>10}{'med ratio':>11}{'p99 ratio':>11}")
+    header = (f"{'category':<30}{'n':>6}{'ours agree':>12}{'MV agree':>10}{'ours med':>10}{'ours p99':>10}"
+              f"{'MV med':>10}{'MV p99':>10}{'med ratio':>11}{'p99 ratio':>11}{'exact':>7}")
     lines = [header, "-" * len(header)]
-    all_ours, all_mv = [], []
+    all_ours, all_mv, exact_t, shares = [], [], [], []
     for name, cases in cats.items():
         inputs = [(gold, pred, _text(gold), _text(pred)) for gold, pred, _ in cases]
         t_ours = [[] for _ in cases]
@@ -167,10 +209,26 @@ def main() -> None:
                 fsync=False)
         all_ours += med_ours
         all_mv += med_mv
-        lines.append(_row(name, len(cases), a_ours, a_mv, med_ours, med_mv))
+        n_exact = sum(v.method == "exact" for v in ours)
+        exact_t += [t for v, t in zip(ours, med_ours) if v.method == "exact"]
+        shares.append((name, len(cases), a_ours, a_mv))
+        lines.append(_row(name, len(cases), a_ours, a_mv, med_ours, med_mv) + f"{n_exact:>7}")
     lines.append("-" * len(header))
-    lines.append(_row("all cases", len(all_ours), None, None, all_ours, all_mv))
+    lines.append(_row("all cases", len(all_ours), None, None, all_ours, all_mv) + f"{len(exact_t):>7}")
     print("\n".join(lines))
+    print("\nagreement with the labels, with 95% Wilson intervals (undecided = disagree):")
+    from verify.intervals import wilson
+
+    for name, n, a_o, a_m in shares:
+        (lo_o, hi_o), (lo_m, hi_m) = wilson(a_o, n), wilson(a_m, n)
+        print(f"  {name:<30} n={n:<5} ours {a_o / n:7.2%} ({lo_o:.3f}-{hi_o:.3f})   "
+              f"Math-Verify {a_m / n:7.2%} ({lo_m:.3f}-{hi_m:.3f})")
+    if exact_t:
+        print(f"\nexact layer (sympy / high precision in the worker): ran on {len(exact_t)} of {len(all_ours)} "
+              f"cases ({len(exact_t) / len(all_ours):.2%}); median {statistics.median(exact_t) * 1e3:.1f} ms, "
+              f"max {max(exact_t) * 1e3:.1f} ms per check")
+    else:
+        print(f"\nexact layer (sympy / high precision in the worker): ran on 0 of {len(all_ours)} cases")
     print("\nagree: share of cases where the checker's decision equals the expected label "
           "(undecided = disagree); times in microseconds per check; ratio = Math-Verify / ours")
 
@@ -184,7 +242,7 @@ def _row(name, n, a_ours, a_mv, t_ours, t_mv) -> str:
     med_o, med_m = statistics.median(t_ours), statistics.median(t_mv)
     p_o, p_m = _p99(t_ours), _p99(t_mv)
     agree = (f"{a_ours:>6}/{n:<5}{a_mv:>5}/{n:<4}" if a_ours is not None else " " * 22)
-    return (f"{name:<26}{n:>6}{agree}{med_o * 1e6:>10.0f}{p_o * 1e6:>10.0f}{med_m * 1e6:>10.0f}"
+    return (f"{name:<30}{n:>6}{agree}{med_o * 1e6:>10.0f}{p_o * 1e6:>10.0f}{med_m * 1e6:>10.0f}"
             f"{p_m * 1e6:>10.0f}{med_m / med_o:>10.1f}x{p_m / p_o:>10.1f}x")
 
 

@@ -102,6 +102,7 @@ FAMILIES = {
         ("58", "m\\angle B = 58", T, "m\\angle"),
         ("\\frac12", "\\beginboxed{0.5}", T, "\\beginboxed"), ("\\frac{1}{2}", "\\dfrac12", T, "\\dfrac12"),
         ("\\frac{3}{4}", "\\tfrac34", T, "\\tfrac34"), ("59", "58°", F, "degree differs"),
+        ("15", "The final answer is: \\boxed{\\15}", T, "a dollar sign that lost its $ (ProcessBench)"),
     ],
     "7 matrices": [
         ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\left[\\begin{array}{cc}1&2\\\\3&4\\end{array}\\right]", T, "array in brackets"),

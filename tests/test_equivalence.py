@@ -217,6 +217,6 @@ def test_docstring_examples():
     import doctest
     import importlib
     for name in ("extract", "normalize", "numeric", "latex_expr", "mathparse", "treeval", "treeval_mp", "compare",
-                 "equivalence", "batch"):
+                 "equivalence", "batch", "extract_multi", "formats", "many"):
         result = doctest.testmod(importlib.import_module(f"verify.checker.{name}"))
         assert result.failed == 0 and result.attempted > 0, name

@@ -135,6 +135,8 @@ def _after_marker(rest: str) -> str:
 def _is_bare(text: str) -> bool:
     if "\n\n" in text:
         return False
+    if "$" in text and _WORD.search(_INLINE_MATH.sub(" ", text)):
+        return False  # "Special matrix: $M$", "$125$ miles": words outside the math (see _last_sentence_math)
     plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm|begin|end)\{[^{}]*\}", " ", text)
     plain = _TEXT_CMD.sub(" ", plain)
     words = [w.lower() for w in _WORD.findall(plain)]

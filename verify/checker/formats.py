@@ -9,7 +9,9 @@
 * a named ratio ``S_1 : S_2 = 5 : 13`` into ``5 : 13``;
 * ``y \\approx 13`` into 13 when the left side is a lone name (``\\frac{1}{\\sqrt3} \\approx 0.577``
   keeps its exact left side, as before);
-* solutions joined by a bare word ``(13,2)or(2,13)`` into ``(13,2), (2,13)``.
+* solutions joined by a bare word ``(13,2)or(2,13)`` into ``(13,2), (2,13)``;
+* a backslash before a digit (``\\15``, a ``\\$15`` that lost its dollar) and LaTeX thousands
+  separators ``10{,}000`` are dropped.
 
 Decimal commas are not rewritten here: ``3,75`` is read as 3.75 only when compared with a
 single number (see `decimal_comma`), because ``-2,1`` is a list of two solutions in MATH.
@@ -25,6 +27,7 @@ _ANGLE = re.compile(r"^\s*(?:m\s*)?\\(?:angle|measuredangle)\s*\{?[A-Za-z]{1,3}\
 _NAMED_RATIO = re.compile(r"^[^=]{1,40}:[^=]{1,40}=\s*(-?[\d.]+\s*:\s*-?[\d.]+(?:\s*:\s*-?[\d.]+)*)\s*$")
 _APPROX_NAMED = re.compile(r"^\s*\\?[A-Za-z]+(?:_\{?\w{1,4}\}?)?\s*(?:\\approx|≈)\s*")
 _WORD_JOIN = re.compile(r"(?<=[)\]])\s*(?:or|and)\s*(?=[(\[])")
+_STRAY_BACKSLASH = re.compile(r"(?<!\\)\\(?=\d)")
 _BRACED_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d{3}(?!\d))")
 _DECIMAL_COMMA = re.compile(r"(-?)(\d+),(\d+)")
 
@@ -35,6 +38,8 @@ def rewrite_formats(s: str) -> str:
     >>> rewrite_formats("41.5 percent"), rewrite_formats("3**(1/3)"), rewrite_formats("\\\\angle ABC = 58^\\\\circ")
     ('41.5\\\\%', '3^(1/3)', '58^\\\\circ')
     """
+    if "\\" in s and _STRAY_BACKSLASH.search(s):  # \15: a dollar sign that lost its $ (\$15)
+        s = _STRAY_BACKSLASH.sub("", s)
     if "{,}" in s:  # 10{,}000: a LaTeX thousands separator
         s = _BRACED_COMMA.sub("", s)
     if "**" in s:

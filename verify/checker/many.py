@@ -2,7 +2,7 @@
 
     >>> from verify.checker import check_many
     >>> [(r.verdict.equal, r.seconds >= 0) for r in check_many([("1/2", "0.5"), ("2", "3")])]
-    [True, False]
+    [(True, True), (False, True)]
 
 ``jobs > 1`` runs the pairs on that many threads; each thread's structural work then goes to
 its own hard-timeout worker process (`verify.checker.worker`, ``isolate=True``), so the slow

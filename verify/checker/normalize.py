@@ -56,7 +56,7 @@ _UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u00b7": "\\cdo
             "\u00b0": "^\\circ", "\u221a": "\\sqrt", "\u00f7": "\\div ", "\u00bd": "1/2", "\u2009": " ",
             "\u00a0": " ", "\u00b2": "^2", "\u00b3": "^3"}
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
-_TRAIL_UNIT_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|mbox)\s*\{[^{}]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
+_TRAIL_UNIT_TEXT = re.compile(r"(?<=\S)\s*\\(?:text|mbox|textnormal)\s*\{[^{}]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
 # unambiguous word runs, searched only near the end: "1 a a a ... !" used to take cubic time
 _TRAIL_WORDS = re.compile(r"(?<=[\d}).\w])\s+([A-Za-z]+(?: +[A-Za-z]+)*)\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _TRAIL_WINDOW = 120
