@@ -127,6 +127,8 @@ FAMILIES = {
         ("k", "Final Answer: The smallest $k$ is 12.", F, "the name is not the answer"),
         ("-\\frac{\\pi}{6}", "Therefore, $x = -\\frac{\\pi}{6}$.", T, "inline math with a value"),
         ("3", "After checking all cases, $n$ must be 3.", T, "must be"),
+        ("19", "Final Answer: The maximum number of points in the domain of $f(x)$ is 19. <|im_start|>user", T,
+         "a number ending the sentence, chat-template junk after it"),
     ],
     "9 bound variables": [
         ("\\sum_{i=1}^{n} a_i b_{n-i}", "\\sum_{i=1}^{n} b_{n-i} a_i", T, "reordered factors"),

@@ -60,8 +60,8 @@ def join_boxes(text: str, boxes: list[tuple[int, int, str]]) -> str | None:
 
 
 _LONE_NAME = re.compile(r"\s*(?:\\?[A-Za-z]+(?:_\{?\w{1,4}\}?)?(?:\([A-Za-z, ]*\))?|\\[A-Za-z]+)\s*", re.A)
-_TRAIL_NUMBER = re.compile(r"(?:is|are|equals|=|of|be|:)\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s*\$?"
-                           r"(?:\s*(?:\\%|%|[A-Za-z ]{0,20}))?\s*[.!]?\s*\Z", re.A)
+_TRAIL_NUMBER = re.compile(r"(?:\b(?:is|are|equals|of|be)\b|=|:)\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s*\$?"
+                           r"(?:\s*(?:\\%|%|[A-Za-z ]{0,20}))?\s*(?:[.!](?:\s|\Z)|\Z)", re.A)
 
 
 def value_after_name(clause: str, span_end: int, span: str) -> str | None:
