@@ -49,6 +49,10 @@ class RunConfig:
     methods: Sequence[str] = ("prm-best-of-8",)
     dataset: str | None = None          # None: the project's arithmetic set
     data_file: str | None = None
+    split: str | None = None            # hub ids and dataset folders; None: the benchmark's own / "test"
+    question_field: str | None = None   # None: the usual field names (see evals.benchmarks)
+    answer_field: str | None = None
+    id_field: str | None = None
     model: str | None = None            # None: SmolLM2-135M-Instruct (transformers backend)
     backend: str = "transformers"
     prm: str | Callable[..., Any] | None = None   # None: the arithmetic-claim scorer
@@ -66,6 +70,7 @@ class RunConfig:
     device: str | None = None
     base_url: str | None = None
     tensor_parallel_size: int = 1
+    threads: int | None = None          # torch CPU threads (transformers backend); None: torch's default
     prices: Prices = field(default_factory=Prices)
     n_boot: int = 2000
     baseline: bool = True               # add `single` as the 1-sample reference row
@@ -154,7 +159,8 @@ def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
         _say(cfg, f"loading generator: backend={cfg.backend} model={cfg.model or 'smollm2 (default)'}")
         generator = build_generator(cfg.backend, cfg.model, problems=problems, dtype=cfg.dtype,
                                     device=cfg.device, base_url=cfg.base_url,
-                                    tensor_parallel_size=cfg.tensor_parallel_size, seed=cfg.seed)
+                                    tensor_parallel_size=cfg.tensor_parallel_size, seed=cfg.seed,
+                                    threads=cfg.threads)
     family = cfg.prompt_family or family_for_model(cfg.model)
     rep = sample_to_file(problems, generator, out, n=n, params=params, batch_size=cfg.batch_size,
                          prompt=lambda p: build_prompt(p, family), backend=cfg.backend,
@@ -190,7 +196,7 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     `generator` (any object with the Generator protocol, see verify.sampling.base) and
     `problems` override the backend and dataset options, for the Python API.
     """
-    from evals.benchmarks import load_problems
+    from evals.benchmarks import Fields, load_problems
     from evals.evaluate import evaluate_samples
 
     t0 = time.perf_counter()
@@ -211,7 +217,8 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     if demo:
         _say(cfg, DEMO_NOTE)
     if problems is None:
-        problems = load_problems(cfg.dataset or DEFAULT_DATASET, data_file=cfg.data_file, limit=cfg.limit)
+        problems = load_problems(cfg.dataset or DEFAULT_DATASET, data_file=cfg.data_file, limit=cfg.limit,
+                                 split=cfg.split, fields=Fields(cfg.question_field, cfg.answer_field, cfg.id_field))
     problems = list(problems)
     samples_path, scored_path = out_dir / "samples.jsonl", out_dir / "scored.jsonl"
     stages: dict[str, Any] = {"sample": sample_stage(cfg, problems, n, samples_path, generator)}
