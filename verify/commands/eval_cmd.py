@@ -12,15 +12,23 @@ from typing import List, Optional
 
 import typer
 
+from verify.commands import _options as opt
 from verify.commands import check_range
+from verify.commands._shell import refuse_unused
 from verify.errors import VerifyError
+
+# options that only run mode reads: given with --samples they are refused, not ignored
+RUN_MODE_ONLY = ["dataset", "data_file", "split", "question_field", "answer_field", "id_field", "model", "backend",
+                 "prm", "n", "out_dir", "limit", "temperature", "top_p", "max_tokens", "batch_size", "device",
+                 "dtype", "base_url", "tensor_parallel_size", "threads", "extend", "quiet"]
 
 
 def command(
+    ctx: typer.Context,
     samples: Optional[Path] = typer.Option(None, "--samples",
                                            help="Samples JSONL to evaluate (one trace per line, or --format). "
                                                 "Without it, eval samples and scores first (run mode)."),
-    method: List[str] = typer.Option(["majority@n"], "--method", "-m",
+    method: List[str] = typer.Option(["majority@n"], "--method",
                                      help="Method spec, repeatable: single, pass@k, majority@k (maj@k), "
                                           "weighted-vote@k, prm-best-of-k, best-of-k; k may be n (all)."),
     reduce: str = typer.Option("prod", "--reduce", help="Step-score reduction: prod | min | last | mean."),
@@ -44,9 +52,14 @@ def command(
     mc_trials: int = typer.Option(2000, "--mc-trials", min=1, help="Monte-Carlo subsets where exact is infeasible."),
     dataset: Optional[str] = typer.Option(None, "--dataset", "-d",
                                           help="Run mode: benchmark (arith, gsm8k, math500, aime24, aime25, "
-                                               "amc23); default: the project's arithmetic set."),
+                                               "amc23), a hub id (owner/name) or a local file or dataset folder; "
+                                               "default: the project's arithmetic set."),
     data_file: Optional[Path] = typer.Option(None, "--data-file", help="Run mode: local JSONL/Parquet problems."),
-    model: Optional[str] = typer.Option(None, "--model", help="Run mode: model path/id; default SmolLM2-135M."),
+    split: Optional[str] = opt.split("Run mode: "),
+    question_field: Optional[str] = opt.question_field("Run mode: "),
+    answer_field: Optional[str] = opt.answer_field("Run mode: "),
+    id_field: Optional[str] = opt.id_field("Run mode: "),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Run mode: model path/id; default SmolLM2-135M."),
     backend: str = typer.Option("transformers", "--backend", "-b",
                                 help="Run mode: vllm | transformers | openai | callable | replay."),
     prm: Optional[str] = typer.Option(None, "--prm",
@@ -55,14 +68,15 @@ def command(
     n: Optional[int] = typer.Option(None, "-n", help="Run mode: samples per problem (default: largest k)."),
     out_dir: Path = typer.Option(Path("runs/default"), "--out-dir", help="Run mode: run folder (resumed)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Run mode: first L problems only."),
-    temperature: float = typer.Option(0.7, "--temperature", help="Run mode: sampling temperature."),
-    top_p: float = typer.Option(1.0, "--top-p", help="Run mode: nucleus sampling."),
-    max_tokens: int = typer.Option(160, "--max-tokens", help="Run mode: generated tokens per sample at most."),
+    temperature: Optional[float] = opt.temperature("Run mode: "),
+    top_p: Optional[float] = opt.top_p("Run mode: "),
+    max_tokens: Optional[int] = opt.max_tokens("Run mode: "),
     batch_size: int = typer.Option(8, "--batch-size", help="Run mode: prompts per generate call."),
     device: Optional[str] = typer.Option(None, "--device", help="Run mode: cpu | cuda (transformers, PRM)."),
     dtype: str = typer.Option("auto", "--dtype", help="Run mode: model dtype (auto, float32, bfloat16)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Run mode: OpenAI-compatible server URL."),
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", help="Run mode: vLLM GPUs per model."),
+    threads: Optional[int] = opt.threads("Run mode: "),
     price_in: Optional[float] = typer.Option(None, "--price-in", help="Prompt price per million tokens."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Generated-token price per million."),
     prm_price: Optional[float] = typer.Option(None, "--prm-price", help="PRM forward-token price per million."),
@@ -70,14 +84,19 @@ def command(
     extend: bool = typer.Option(False, "--extend",
                                 help="Run mode: sample more per problem than the run folder holds (a method "
                                      "with a larger k); without it that is refused, saying what it would sample."),
+    quiet: bool = opt.quiet(),
 ) -> None:
     """Evaluate aggregation methods: on a samples file (--samples), or end to end."""
+    if samples is not None:
+        refuse_unused(ctx, RUN_MODE_ONLY, "applies to run mode only (without --samples)")
     for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
         check_range(name, price, low=0)
     if samples is None:
         if fmt != "verify":
             typer.echo("error: --format applies to --samples only", err=True)
             raise typer.Exit(2)
+        opt.refuse_backend_options(ctx, backend)
+        temperature, top_p, max_tokens = opt.sampling_values(dataset or "arith", temperature, top_p, max_tokens)
         check_range("--temperature", temperature, low=0)
         check_range("--top-p", top_p, low=0, high=1, low_open=True)
         check_range("--max-tokens", max_tokens, low=1)
@@ -87,6 +106,8 @@ def command(
                       seed=seed, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                       batch_size=batch_size, reduce=reduce, dtype=dtype, device=device, base_url=base_url,
                       tensor_parallel_size=tensor_parallel_size, n_boot=n_boot, extend=extend, subsets=subsets,
+                      split=split, question_field=question_field, answer_field=answer_field, id_field=id_field,
+                      threads=threads, progress=not quiet,
                       groups=tuple(group), grade=grade, tie=tie, drop_unfinished=drop_unfinished,
                       mc_trials=mc_trials),
                  prices=(price_in, price_out, prm_price), pareto=pareto,
