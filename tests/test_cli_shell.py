@@ -143,3 +143,16 @@ def test_dash_args_command_sorts_tokens():
     assert cmd._sort_args(ctx, ["-1", "--timeout", "-2", "--isolate", "-3"]) == \
         ["--timeout", "-2", "--isolate", "--", "-1", "-3"]
     assert cmd._sort_args(ctx, ["--pairs", "p.jsonl"]) == ["--pairs", "p.jsonl"]
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_quiet_third_party_stops_a_bare_tqdm_bar(quiet):
+    """The GGUF de-quantisation bar is a bare tqdm: it must vanish by default and show with --verbose."""
+    import subprocess
+    import sys
+    code = ("from verify.commands._shell import quiet_third_party\n"
+            + ("quiet_third_party()\n" if quiet else "")
+            + "from tqdm.auto import tqdm\nfor _ in tqdm(range(3), desc='Converting GGUF tensors'): pass\n")
+    env = {k: v for k, v in os.environ.items() if k not in NOISE_ENV}
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120).stderr
+    assert ("Converting GGUF tensors" in err) is not quiet
