@@ -168,6 +168,7 @@ def _check_spec(spec: MethodSpec, problems: list[GradedProblem], n_min: int) -> 
         raise InputError(f"method {spec.spec} needs k={spec.k} samples per problem, but problem "
                          f"{worst.problem_id!r} has only {worst.n}; use k <= {n_min}")
     if spec.method.reads != "none":
-        field_ = "score" if spec.method.reads == "outcome" else "step_scores or score"
+        field_ = {"outcome": "score", "confidence": "confidence (token logprobs)"}.get(spec.method.reads,
+                                                                                  "step_scores or score")
         if all(np.isnan(scores_for(spec, gp)).all() for gp in problems):
             raise InputError(f"method {spec.spec} needs scores, but no sample has {field_}", field=field_)

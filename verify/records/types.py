@@ -45,6 +45,7 @@ class Trace:
     finish_reason: str = "stop"             # "length" traces are unfinished: aggregators must know
     sampling: dict[str, Any] = field(default_factory=dict)  # temperature, top_p, seed, model, backend
     meta: dict[str, Any] = field(default_factory=dict)      # any other fields of the source line
+    confidence: dict[str, Any] | None = None  # token-confidence summary (verify.records.confidence); None: no logprobs
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -65,6 +65,10 @@ class Completion:
     finish_reason: str = "stop"    # "stop" (EOS or a stop string) or "length" (hit max_tokens)
     logprob: float | None = None   # sum of the sampled tokens' log-probabilities, if known
     prompt_tokens: int = 0         # prompt length in tokens; 0 means unknown
+    # per generated token, when the backend gives them (verify.records.confidence summarises them):
+    token_logprobs: tuple[float, ...] | None = None   # log p of the sampled token
+    token_confidence: tuple[float, ...] | None = None  # DeepConf: -mean log p of the top-k tokens
+    token_ends: tuple[int, ...] | None = None          # end offset of each token in `text`
 
 
 @runtime_checkable
@@ -86,6 +90,7 @@ BACKENDS: dict[str, str] = {
     "openai": "verify.sampling.openai_backend:OpenAIGenerator",
     "callable": "verify.sampling.callable_backend:CallableGenerator",
     "replay": "verify.sampling.replay_backend:ReplayGenerator",
+    "ct2": "verify.sampling.ct2_backend:CT2Generator",
 }
 
 

@@ -74,7 +74,8 @@ class TransformersGenerator:
     def __init__(self, model: Any = DEFAULT_MODEL, tokenizer: Any = None, *, dtype: str = "auto",
                  device: str | None = None, chat: bool | None = None, logprobs: bool = False,
                  max_batch_rows: int = 64, gguf_file: str | None = None, threads: int | None = None,
-                 share_prompt: bool = True):
+                 share_prompt: bool = True, generate_kwargs: dict[str, Any] | None = None,
+                 compile: bool = False):
         if threads:  # torch CPU threads; on a shared, busy machine 1 thread can be ~3x faster than 2
             import torch
 
@@ -97,6 +98,14 @@ class TransformersGenerator:
         self.logprobs = logprobs
         self.max_batch_rows = max_batch_rows  # prompts * n rows per generate() call, bounds memory
         self.share_prompt = share_prompt      # prefill each prompt once and copy its KV cache n times
+        # extra `generate` options, e.g. {"cache_implementation": "static"} (benchmarks/sampling.py)
+        self.generate_kwargs = dict(generate_kwargs or {})
+        if self.generate_kwargs.get("cache_implementation"):
+            self.share_prompt = False  # a prefilled DynamicCache cannot be handed to a static cache
+        if compile:  # torch.compile of the forward pass (inductor; compiles on the first calls)
+            import torch
+
+            self.model.forward = torch.compile(self.model.forward)
 
     def render(self, prompt: Prompt) -> str:
         """The exact text fed to the model for one prompt."""
@@ -138,6 +147,7 @@ class TransformersGenerator:
             kw["suppress_tokens"] = [self.tok.pad_token_id]
         if self.logprobs:
             kw["output_logits"] = True
+        kw.update(self.generate_kwargs)
         if seed is not None:
             torch.manual_seed(seed)
         with torch.no_grad():
@@ -151,7 +161,7 @@ class TransformersGenerator:
                 res = self.model.generate(**enc, **kw)
         gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
         lengths = self._lengths(gen, eos)
-        lp = self._sum_logprobs(res.logits, gen, lengths, torch) if self.logprobs else None
+        lp, conf = self._token_logprobs(res.logits, gen, lengths, torch) if self.logprobs else (None, None)
         rows_per_prompt = 1 if params.greedy else n
         results: list[list[Completion]] = []
         for i in range(len(texts)):
@@ -163,7 +173,10 @@ class TransformersGenerator:
                 ended = hit_stop or (ids and ids[-1] in eos) or lengths[k] < params.max_tokens
                 row.append(Completion(text=text, num_tokens=lengths[k],
                                       finish_reason="stop" if ended else "length",
-                                      logprob=None if lp is None else lp[k], prompt_tokens=int(prompt_lens[i])))
+                                      logprob=None if lp is None else sum(lp[k]), prompt_tokens=int(prompt_lens[i]),
+                                      token_logprobs=None if lp is None else tuple(lp[k]),
+                                      token_confidence=None if conf is None else tuple(conf[k]),
+                                      token_ends=None if lp is None else self._ends(ids, len(text))))
             results.append(row)
         return results
 
@@ -198,11 +211,24 @@ class TransformersGenerator:
         return out
 
     @staticmethod
-    def _sum_logprobs(logits: Any, gen: Any, lengths: list[int], torch: Any) -> list[float]:
-        """Sum of log p(token) under the unmodified model distribution, per row."""
-        steps = torch.stack(logits, dim=1).float().log_softmax(-1)  # (rows, steps, vocab)
-        picked = steps.gather(-1, gen[:, :steps.shape[1], None]).squeeze(-1)  # (rows, steps)
-        return [float(picked[k, :lengths[k]].sum()) for k in range(gen.shape[0])]
+    def _token_logprobs(logits: Any, gen: Any, lengths: list[int], torch: Any,
+                        top_k: int = 20) -> tuple[list[list[float]], list[list[float]]]:
+        """Per row: log p(sampled token) and DeepConf's token confidence -mean(top-k log p),
+        both under the unmodified model distribution; one step at a time, so memory stays
+        (rows, vocab) rather than (rows, steps, vocab)."""
+        picked, conf = [], []
+        for t, step in enumerate(logits):  # step: (rows, vocab)
+            lsm = step.float().log_softmax(-1)
+            picked.append(lsm.gather(-1, gen[:, t:t + 1]).squeeze(-1))  # (rows,)
+            conf.append(-lsm.topk(min(top_k, lsm.shape[-1]), dim=-1).values.mean(-1))  # (rows,)
+        lp = torch.stack(picked, 1).tolist() if picked else [[] for _ in lengths]  # (rows, steps)
+        cf = torch.stack(conf, 1).tolist() if conf else [[] for _ in lengths]
+        return ([row[:n] for row, n in zip(lp, lengths)], [[round(c, 4) for c in row[:n]] for row, n in zip(cf, lengths)])
+
+    def _ends(self, ids: list[int], limit: int) -> tuple[int, ...]:
+        """End offset of each generated token in the decoded text (prefix decodes)."""
+        prefixes = self.tok.batch_decode([ids[:i + 1] for i in range(len(ids))], skip_special_tokens=True)
+        return tuple(min(len(t), limit) for t in prefixes)
 
 
 def _cache_kwarg() -> str:

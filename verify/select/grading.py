@@ -28,6 +28,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from verify.select.aggregate import trace_score
+from verify.records.confidence import trace_confidence
 from verify.errors import InputError
 from verify.records.types import Trace
 
@@ -53,6 +54,7 @@ class GradedProblem:
     prm_scores: np.ndarray      # (n,) reduced step scores, else outcome score; nan if none
     outcome_scores: np.ndarray  # (n,) outcome `score`; nan if none
     num_tokens: np.ndarray      # (n,) generated tokens; 0 unknown
+    confidence_scores: np.ndarray | None = None  # (n,) token-confidence weight (records.confidence); nan if none
 
     @property
     def n(self) -> int:
@@ -234,7 +236,8 @@ def grade_traces(traces: Iterable[Trace], *, group: str = "equivalence", grade: 
         prm = np.array([_nan(trace_score(t, reduce)) for t in ts], dtype=float)
         outcome = np.array([_nan(t.score) for t in ts], dtype=float)
         tokens = np.array([int(t.num_tokens or 0) for t in ts], dtype=np.int64)
-        out.append(GradedProblem(pid, gold, labels, correct, tuple(reps), prm, outcome, tokens))
+        conf = np.array([_nan(trace_confidence(t.confidence)) for t in ts], dtype=float)
+        out.append(GradedProblem(pid, gold, labels, correct, tuple(reps), prm, outcome, tokens, conf))
         stats.n_samples += len(ts)
         if progress is not None:
             progress(done, total)

@@ -13,7 +13,8 @@ Each `Method` carries:
   expected correctness over all k-subsets of one problem's n samples (`verify.select.estimators`).
 - `first_k`: what the method scores on the first k samples, `(gp, scores, k, *, tie, rng) ->
   FirstK` (`--subsets first`); the default runs `aggregate` and grades the pick.
-- `reads`: the score it reads: "none", "step" (reduced step scores, else the outcome score; a
+- `reads`: the score it reads: "none", "confidence" (the token-confidence weight of
+  `verify.records.confidence`), "step" (reduced step scores, else the outcome score; a
   run must score with a PRM) or "outcome" (the trace's `score`).
 - `form`: how a spec is written: "{name}@{k}", "{name}-{k}" or "{name}" (no k).
 - `curve`: "curve" (accuracy against k, one line per method) or "reference" (one point at
@@ -51,7 +52,7 @@ from typing import Any, Callable, Sequence
 from verify.errors import UnknownSpecError
 from verify.select.aggregate import Vote, best_of, majority_vote, single, weighted_vote
 
-READS = ("none", "step", "outcome")
+READS = ("none", "step", "outcome", "confidence")
 FORMS = ("{name}@{k}", "{name}-{k}", "{name}")
 CURVES = ("curve", "reference")
 
@@ -213,7 +214,11 @@ def parse_methods(specs: Sequence[str | MethodSpec]) -> list[MethodSpec]:
 
 def scores_for(spec: MethodSpec, gp: Any) -> Any:
     """The score array (n,) a method reads from a `GradedProblem` (None when it reads none)."""
+    import numpy as np
+
     reads = spec.method.reads
+    if reads == "confidence":  # token confidence (verify.records.confidence); nan when not recorded
+        return gp.confidence_scores if gp.confidence_scores is not None else np.full(gp.n, np.nan)
     return None if reads == "none" else gp.outcome_scores if reads == "outcome" else gp.prm_scores
 
 
@@ -353,3 +358,5 @@ register(Method("prm-best-of", exact=exact_best_of, aggregate=best_of, first_k=f
                 form="{name}-{k}", aliases=("bon",), description="the trace with the highest PRM score"))
 register(Method("best-of", exact=exact_best_of, aggregate=best_of, first_k=first_k_pick, reads="outcome",
                 form="{name}-{k}", aliases=("rm-best-of",), description="the trace with the highest outcome score"))
+
+from verify.select import confidence_vote  # noqa: E402,F401  registers confidence-vote and confidence-filter

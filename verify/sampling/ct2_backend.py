@@ -1,0 +1,246 @@
+"""Sampling with CTranslate2 (int8 on CPU): the default backend of the main job when installed.
+
+CTranslate2 (OpenNMT, `pip install ctranslate2`, a wheel with no other dependency than numpy
+and pyyaml) runs decoder-only transformers with int8 weights and its own KV cache. On two
+CPU cores it samples SmolLM2-135M several times faster than transformers in fp32
+(benchmarks/sampling.py measures both side by side; docs/speed.md has the table).
+
+The model is converted once: the GGUF (or a Hugging Face folder) is loaded with transformers,
+converted with `ctranslate2.converters.TransformersConverter` to int8, and stored under the
+user's cache directory (`$VERIFY_CACHE_DIR`, else `$XDG_CACHE_HOME/verify`, else
+`~/.cache/verify`) in a folder named by the source file's SHA-256, the quantisation and the
+CTranslate2 version. Later loads read only that folder with `ctranslate2` and `tokenizers`
+(transformers is not imported), which takes a second or two.
+
+Sampling: each prompt is repeated n times in one `generate_batch` call (CTranslate2 samples
+one hypothesis per input row), seeded with `ctranslate2.set_random_seed(params.seed)`, so the
+same batch with the same seed gives the same texts. Stop strings end a row from the per-token
+callback. The callback also gives the sampled token's log-probability (under the
+temperature-scaled distribution), which is all this engine exposes per token: token
+confidence here is the negative log-probability of the sampled token (top-1 of the sampled
+set), see verify.records.confidence.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from verify.errors import InputError
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, trim_at_stop
+
+DEFAULT_COMPUTE = "int8"
+
+
+def cache_dir() -> Path:
+    """The user's cache folder for verify (converted models live under `ct2/`)."""
+    if os.environ.get("VERIFY_CACHE_DIR"):
+        return Path(os.environ["VERIFY_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "verify"
+
+
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file (the cache key of its conversion)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            if not block:
+                return h.hexdigest()
+            h.update(block)
+
+
+def source_file(model: str) -> tuple[Path, str | None]:
+    """(file that identifies the model, gguf file name or None) for "smollm2", a .gguf path,
+    or a Hugging Face model folder (identified by its weights file)."""
+    from verify.sampling.transformers_backend import DEFAULT_MODEL, SMOLLM2_GGUF, smollm2_folder
+
+    if model in (DEFAULT_MODEL, "default"):
+        return smollm2_folder() / SMOLLM2_GGUF, SMOLLM2_GGUF
+    p = Path(model)
+    if p.suffix == ".gguf" and p.is_file():
+        return p, p.name
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (p / name).is_file():
+            return p / name, None
+    raise InputError(f"the ct2 backend needs 'smollm2', a .gguf file or a local model folder, not {model!r}",
+                     field="model")
+
+
+def converted_model(model: str = "smollm2", quantization: str = DEFAULT_COMPUTE, *,
+                    root: Path | None = None, say: Any = None) -> Path:
+    """Folder of the CTranslate2 conversion of `model`, converting it on the first call.
+
+    The folder holds CTranslate2's `model.bin`, `tokenizer.json`, the chat template and the
+    end-of-sequence ids; it is written to a temporary name and renamed, so a killed
+    conversion leaves nothing that looks finished.
+    """
+    import ctranslate2
+
+    src, gguf = source_file(model)
+    key = f"{src.stem}-{file_sha256(src)[:16]}-{quantization}-ct2-{ctranslate2.__version__}"
+    dest = (root or cache_dir()) / "ct2" / key
+    if (dest / "model.bin").is_file() and (dest / "verify.json").is_file():
+        return dest
+    (say or (lambda m: print(m, file=sys.stderr, flush=True)))(
+        f"converting {src.name} for CTranslate2 ({quantization}) into {dest} (once)")
+    tmp = dest.with_name(f"{dest.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _convert(src, gguf, tmp, quantization)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp / "ct2", dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _convert(src: Path, gguf: str | None, tmp: Path, quantization: str) -> None:
+    """GGUF/HF weights -> plain fp32 HF folder -> CTranslate2 folder, all under `tmp`."""
+    import copy
+
+    from ctranslate2.converters import TransformersConverter
+
+    from verify.sampling.transformers_backend import load_model
+
+    lm, tok, _ = load_model(str(src) if gguf else str(src.parent))  # GGUF: dequantised to fp32
+    # a model loaded from GGUF refuses save_pretrained; a fresh model with the same weights does not
+    cfg = copy.deepcopy(lm.config)
+    if hasattr(cfg, "quantization_config"):
+        delattr(cfg, "quantization_config")
+    plain = type(lm)(cfg)
+    plain.load_state_dict(lm.state_dict())
+    hf = tmp / "hf"
+    plain.save_pretrained(hf)
+    tok.save_pretrained(hf)
+    out = tmp / "ct2"
+    TransformersConverter(str(hf)).convert(str(out), quantization=quantization)
+    shutil.copy(hf / "tokenizer.json", out / "tokenizer.json")
+    eos = {tok.eos_token_id, *_as_list(lm.generation_config.eos_token_id)} - {None}
+    meta = {"source": str(src), "chat_template": getattr(tok, "chat_template", None) or None,
+            "eos_ids": sorted(eos), "bos_token": tok.bos_token, "eos_token": tok.eos_token,
+            "add_bos": bool(getattr(tok, "add_bos_token", False))}
+    (out / "verify.json").write_text(json.dumps(meta, indent=1))
+
+
+class CT2Generator:
+    """Generator over a CTranslate2 conversion; n samples per prompt as n rows of one batch.
+
+    >>> g = CT2Generator("smollm2")                                     # doctest: +SKIP
+    >>> g.generate(["What is 2 + 3?"], 8, SamplingParams(max_tokens=64))  # doctest: +SKIP
+    """
+
+    def __init__(self, model: str = "smollm2", *, compute_type: str = DEFAULT_COMPUTE, threads: int | None = None,
+                 chat: bool | None = None, logprobs: bool = True, max_batch_rows: int = 64,
+                 device: str | None = None, root: Path | None = None, **_: Any):
+        import ctranslate2
+        from tokenizers import Tokenizer
+
+        t0 = time.perf_counter()
+        self.name = str(model)
+        folder = Path(model) if (Path(model) / "model.bin").is_file() else converted_model(model, compute_type,
+                                                                                           root=root)
+        self.meta = json.loads((folder / "verify.json").read_text())
+        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.model = ctranslate2.Generator(str(folder), device=device or "cpu", compute_type=compute_type,
+                                           intra_threads=threads or 0)
+        self.chat = bool(self.meta.get("chat_template")) if chat is None else chat
+        self.eos_ids = set(self.meta.get("eos_ids") or [])
+        self.logprobs = logprobs
+        self.max_batch_rows = max_batch_rows
+        self._template = None
+        self.load_seconds = time.perf_counter() - t0
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact text fed to the model for one prompt (the chat template applied with
+        jinja2's sandbox, as transformers does)."""
+        if isinstance(prompt, str) and not self.chat:
+            return prompt
+        if not self.meta.get("chat_template"):
+            raise InputError("chat messages given but the model has no chat template", field="prompt")
+        if self._template is None:
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+            self._template = env.from_string(self.meta["chat_template"])
+        return self._template.render(messages=as_messages(prompt), add_generation_prompt=True,
+                                     bos_token=self.meta.get("bos_token") or "",
+                                     eos_token=self.meta.get("eos_token") or "")
+
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+        per_call = max(1, self.max_batch_rows // max(n, 1))
+        out: list[list[Completion]] = []
+        for start in range(0, len(prompts), per_call):
+            chunk = prompts[start:start + per_call]
+            seed = None if params.seed is None else params.seed + start
+            out.extend(self._generate_chunk([self.render(p) for p in chunk], n, params, seed))
+        return out
+
+    def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams,
+                        seed: int | None) -> list[list[Completion]]:
+        import ctranslate2
+
+        encs = self.tok.encode_batch(texts, add_special_tokens=not self.chat)
+        rows_per_prompt = 1 if params.greedy else n
+        starts = [e.tokens for e in encs for _ in range(rows_per_prompt)]
+        ids: list[list[int]] = [[] for _ in starts]
+        lps: list[list[float]] = [[] for _ in starts]
+        stopped = [False] * len(starts)
+        stop = tuple(s for s in params.stop if s)
+
+        def step(r: Any) -> bool:  # called once per generated token per row
+            b = r.batch_id
+            if r.token_id in self.eos_ids:
+                ids[b].append(r.token_id)
+                lps[b].append(r.log_prob)
+                return True
+            ids[b].append(r.token_id)
+            lps[b].append(r.log_prob)
+            if stop and any(s in self.tok.decode(ids[b][-16:]) for s in stop):
+                stopped[b] = True
+                return True
+            return False
+
+        kw: dict[str, Any] = dict(max_length=params.max_tokens, include_prompt_in_result=False,
+                                  end_token=sorted(self.eos_ids) or None, callback=step,
+                                  return_scores=self.logprobs)  # fills the callback's log_prob
+        if params.greedy:
+            kw.update(sampling_topk=1)
+        else:
+            kw.update(sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature)
+        if seed is not None:
+            ctranslate2.set_random_seed(seed)
+        self.model.generate_batch(starts, **kw)
+        results: list[list[Completion]] = []
+        for i, enc in enumerate(encs):
+            row = []
+            for j in range(n):
+                k = i * rows_per_prompt + (0 if params.greedy else j)
+                toks = ids[k][:params.max_tokens]
+                text, hit = trim_at_stop(self.tok.decode(toks, skip_special_tokens=True), stop)
+                ended = hit or stopped[k] or (toks and toks[-1] in self.eos_ids) or len(toks) < params.max_tokens
+                lp = tuple(float(x) for x in lps[k][:len(toks)]) if self.logprobs else None
+                row.append(Completion(text=text, num_tokens=len(toks), finish_reason="stop" if ended else "length",
+                                      logprob=None if lp is None else sum(lp), prompt_tokens=len(enc.ids),
+                                      token_logprobs=lp, token_ends=self._ends(toks, len(text)) if lp else None))
+            results.append(row)
+        return results
+
+
+    def _ends(self, toks: list[int], limit: int) -> tuple[int, ...]:
+        """End offset of each token in the decoded text (prefix decodes, one batched call)."""
+        prefixes = self.tok.decode_batch([toks[:i + 1] for i in range(len(toks))], skip_special_tokens=True)
+        return tuple(min(len(t), limit) for t in prefixes)
+
+
+def _as_list(x: Any) -> list:
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
