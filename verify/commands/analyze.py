@@ -132,9 +132,13 @@ def binomial(
                 line += f" {100 * r['model']:>6.1f}%"
             typer.echo(line)
     if plot is not None:
+        from functools import partial
+
         from verify.analytic.plot import plot_binomial
         vals = model if model is not None else binom
-        typer.echo(f"wrote {_save_plot(plot_binomial, plot, ps, ns, vals, plot, 'model' if model is not None else 'binomial')}",
+        draw = partial(plot_binomial, binomial=None if model is None else binom, ties=ties, wrong=m,
+                       concentration=concentration)  # with a seeded simulation of the vote beside the formula
+        typer.echo(f"wrote {_save_plot(draw, plot, ps, ns, vals, plot, 'model' if model is not None else 'binomial')}",
                    err=as_json)
 
 

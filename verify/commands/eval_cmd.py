@@ -150,7 +150,7 @@ def command(
             typer.echo(line)
         if plot is not None:
             from evals.plots import plot_accuracy_vs_k
-            plot_accuracy_vs_k(report.curves, plot, title=f"{samples.name} ({subsets} subsets)")
+            plot_accuracy_vs_k(report.curves, plot, title=f"{samples.name}: accuracy against k ({subsets} subsets)")
             typer.echo(f"plot: {plot}")
     except VerifyError as exc:  # an output path that cannot be written
         typer.echo(f"error: {exc}", err=True)
