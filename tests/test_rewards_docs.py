@@ -99,7 +99,7 @@ def test_verl_overrides_load_our_function():
         from verl.trainer.ppo.reward import get_custom_reward_fn
     except ImportError:
         return
-    verl_fn = get_custom_reward_fn(OmegaConf.from_dotlist(overrides))
+    verl_fn = get_custom_reward_fn(OmegaConf.from_dotlist([a.lstrip("+") for a in overrides]))  # + : hydra "add"
     assert verl_fn(data_source="x", solution_str="so \\boxed{71}", ground_truth="72")["outcome"] == "wrong"
 
 
