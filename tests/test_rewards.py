@@ -164,3 +164,13 @@ def test_openrlhf_reward_func():
                                    "no_answer_share": 0.0}
     with pytest.raises(ValueError, match="differ in length"):
         reward_lists(["a"], ["a", "b"], ["1"])
+
+
+def test_import_loads_no_torch_numpy_or_trainer():
+    import subprocess
+    import sys
+
+    code = ("import sys, verify.rewards as r; r.accuracy_reward; r.compute_score; r.reward_func; "
+            "print(sorted(m for m in ('torch', 'numpy', 'trl', 'verl', 'openrlhf', 'fastapi') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
