@@ -158,3 +158,14 @@ def test_cli_py_is_a_thin_shim():
     imported = [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert [(n.module, sorted(a.name for a in n.names)) for n in imported] == [("verify.commands.app", ["app", "main"])]
     assert len(body) <= 3  # the import, __all__, the __main__ guard
+
+
+def test_the_command_line_loads_nothing_heavy():
+    """`verify --help` and `verify check` import the app: it must not pull numpy, torch or the samplers."""
+    import subprocess
+    import sys
+    code = ("import sys, verify.commands.app\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'torch', 'transformers', 'vllm', 'datasets', "
+            "'verify.sampling', 'prm', 'evals') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert (out.returncode, out.stdout) == (0, "[]\n"), out.stderr
