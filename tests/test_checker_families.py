@@ -32,6 +32,8 @@ FAMILIES = {
          "the revised box is not the answer"),
         ("2, 5", "x = \\boxed{2} \\text{ or } x = \\boxed{5}", T, "solutions of one unknown"),
         ("2", "\\boxed{2} \\\\ \\boxed{2}", T, "a repeated box is one answer"),
+        ("\\frac12", "\\boxed{\\frac{1}{2}} \\text{ or } \\boxed{0.5}", T, "one value written two ways"),
+        ("10000", "\\boxed{9999.857} or \\(\\boxed{9999 \\frac{6}{7}}\\)", F, "two ways of a wrong value"),
         ("2, 5, 11", "\\boxed{2}, \\boxed{5}", F, "a missing solution"),
     ],
     "2 relations": [

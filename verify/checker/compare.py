@@ -245,6 +245,11 @@ def _ordered(xs: list, ys: list) -> bool | None:
     return result
 
 
+def _one_value(items: list) -> bool:
+    """One item, or a few that are all equal (``\\boxed{\\frac12}`` or ``\\boxed{0.5}``): one value."""
+    return len(items) == 1 or 1 < len(items) <= 4 and all(equal(items[0], x) is True for x in items[1:])
+
+
 def _is_solution_tuple(node: tuple) -> bool:
     """A tuple whose items are all tuples (or pairs) of one length >= 2: a list of solutions."""
     if node[0] != "tuple" or len(node[1]) < 2:
@@ -317,9 +322,9 @@ def equal(a: tuple, b: tuple) -> bool | None:
         if oa != ob:
             return False
         return _proportional(da, db, 0 if oa == "!=" else 1)
-    if ka in ("list", "set") and len(a[1]) == 1 and kb not in ("list", "set"):
+    if ka in ("list", "set") and kb not in ("list", "set") and _one_value(a[1]):
         return equal(a[1][0], b)
-    if kb in ("list", "set") and len(b[1]) == 1 and ka not in ("list", "set"):
+    if kb in ("list", "set") and ka not in ("list", "set") and _one_value(b[1]):
         return equal(a, b[1][0])
     if ka in _CONTAINERS or kb in _CONTAINERS:
         xs, ys = _seq(ka, a), _seq(kb, b)
