@@ -63,6 +63,7 @@ FAMILIES = {
         ("(2, 3)", "a = 2, b = 3", T, "assignments are a tuple in name order"),
         ("(3, 2)", "b = 2, a = 3", T, "written out of name order"),
         ("x=1, y=2", "y=2, x=1", T, "the same assignments"),
+        ("(5, 3)", "$x = 5$ and $y = 3$", T, "assignments in separate inline math"),
     ],
     "4 solution sets": [
         ("((1,2),(3,4))", "(3,4),(1,2)", T, "tuple of tuples vs list, any order"),

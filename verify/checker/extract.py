@@ -135,7 +135,7 @@ def _after_marker(rest: str) -> str:
 def _is_bare(text: str) -> bool:
     if "\n\n" in text:
         return False
-    if "$" in text and _WORD.search(_INLINE_MATH.sub(" ", text)):
+    if "$" in text and any(w.lower() not in ("and", "or") for w in _WORD.findall(_INLINE_MATH.sub(" ", text))):
         return False  # "Special matrix: $M$", "$125$ miles": words outside the math (see _last_sentence_math)
     plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm|begin|end)\{[^{}]*\}", " ", text)
     plain = _TEXT_CMD.sub(" ", plain)
