@@ -244,6 +244,19 @@ def save_checkpoint(out_dir: Path, model: Any, optimizer: Any, position: dict, h
     return ckpt / STATE_FILE
 
 
+def find_checkpoint(out_dir: Path) -> Path:
+    """The state file of the checkpoint in `out_dir`; `InputError` if there is none, or only an
+    old pickled ``state.pt`` (never loaded: unpickling can run code). Cheap: call before loading a model."""
+    ckpt = Path(out_dir) / CHECKPOINT
+    path = ckpt / STATE_FILE
+    if not path.is_file():
+        if (ckpt / "state.pt").exists():
+            raise InputError("checkpoint is in the old pickle format (state.pt), which is never loaded "
+                             "because unpickling can run code; start a fresh run", path=str(ckpt / "state.pt"))
+        raise InputError("--resume given but there is no checkpoint to resume from", path=str(path))
+    return path
+
+
 def load_checkpoint(out_dir: Path) -> dict:
     """Read a checkpoint written by `save_checkpoint`; never unpickles anything.
 
@@ -255,12 +268,7 @@ def load_checkpoint(out_dir: Path) -> dict:
     from safetensors.torch import load_file
 
     ckpt = out_dir / CHECKPOINT
-    path = ckpt / STATE_FILE
-    if not path.is_file():
-        if (ckpt / "state.pt").exists():
-            raise InputError("checkpoint is in the old pickle format (state.pt), which is never loaded "
-                             "because unpickling can run code; start a fresh run", path=str(ckpt / "state.pt"))
-        raise InputError("--resume given but there is no checkpoint to resume from", path=str(path))
+    path = find_checkpoint(out_dir)
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
         files = {k: state["files"][k] for k in ("tensors", "optimizer")}
@@ -304,6 +312,8 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
         raise ValueError("batch_size, grad_accum and epochs must be at least 1")
     lr_factor(0, 0, 1, cfg.schedule)  # an unknown schedule fails before any work
     out_dir = Path(cfg.out_dir)
+    if cfg.resume:
+        find_checkpoint(out_dir)  # no checkpoint, or a pickled one: fail before loading a model
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

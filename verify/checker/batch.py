@@ -5,8 +5,12 @@ tests); other fields are kept. Each output line is the input object plus ``equal
 (true/false/null), ``reason``, ``method``, ``gold_answer`` and ``pred_answer``. When a line has an
 ``expected`` (or ``expected_equivalent``) boolean, the summary reports agreement with it.
 Shares carry their sample size and a 95% Wilson score interval (Wilson, 1927).
-Results are appended in input order, chunk by chunk, so a bad line stops the run after every
-result before it has been written.
+Results are appended to ``--out`` in input order, chunk by chunk, so a bad line stops the run
+after every result before it has been written; when ``--out`` already exists (and the input is a
+regular file) the input is validated in full first, so a bad line leaves that file untouched. ``--out`` is held with
+`verify.records.outputs.claim_output` (not the input, not a foreign file, one writer). Pool
+processes and their checker workers die with this process (`verify.checker.worker.die_with_parent`)
+and leave Ctrl-C to it, so an interrupted run prints no worker tracebacks and leaves no orphans.
 """
 from __future__ import annotations
 
@@ -126,6 +130,12 @@ def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None
     path = str(path)
     jobs = jobs or os.cpu_count() or 1
     summary = Summary()
+    if out is not None and os.path.exists(out) and os.path.isfile(path):
+        # a bad line must leave an existing --out as it was: validate the whole file first (parsing is
+        # cheap next to checking). A new --out keeps the results before the bad line, as does a pipe.
+        for _, err in _chunks(path):
+            if err is not None:
+                raise err
     with ExitStack() as stack:
         if out is not None:  # checked, locked; a FIFO or /dev/stdout is written directly
             stack.enter_context(claim_output(out, kind=PAIRS, inputs=[path], resumable=False))
@@ -139,7 +149,7 @@ def check_pairs(path: str | os.PathLike, *, out: str | os.PathLike | None = None
                     records.append({**obj, **res})
                 if out is not None:
                     append_jsonl(out, records)
-                if progress is not None and objs:  # a bad first line: the error is the one line
+                if progress is not None and err is None:  # a bad line: its error is the line printed
                     progress(summary.n)
                 if err is not None:
                     raise err

@@ -33,6 +33,8 @@ def root(
                                  help="Show third-party warnings, progress bars and load reports (hidden by default)."),
 ) -> None:
     """Test-time-compute verification of LLM reasoning: sample, score, aggregate, check."""
+    from verify.commands._terminal import escape_streams
+    escape_streams()  # file names, answers and messages cannot drive the terminal (escape sequences)
     if not verbose:
         quiet_third_party()
 

@@ -258,8 +258,10 @@ def read_traces(path: str | os.PathLike, *, allow_torn_tail: bool = False) -> li
             raise InputError("expected a list of strings", path=p, line=line, field="steps")
         for name in ("sample_index", "num_tokens", "prompt_tokens"):
             value = get_field(obj, name, int, path=p, line=line, required=False, default=0)
-            if not 0 <= value <= MAX_COUNT:  # a count beyond int64 overflows numpy further on
-                raise InputError(f"must be in [0, {MAX_COUNT}], got {value:.3g}", path=p, line=line, field=name)
+            if value < 0:
+                raise InputError(f"must be >= 0, got {value}", path=p, line=line, field=name)
+            if value > MAX_COUNT:  # a count beyond int64 overflowed numpy further on
+                raise InputError(f"must be at most 2**53, got {value:.3g}", path=p, line=line, field=name)
         get_field(obj, "finish_reason", str, path=p, line=line, required=False)
         scores = get_field(obj, "step_scores", list, path=p, line=line, required=False)
         if scores is not None:
