@@ -3,14 +3,16 @@
 `extract_answer(text)` finds the final answer in a model response (or a gold field) by trying,
 in this priority order, and returning the first that matches:
 
-1. the LAST ``\\boxed{...}`` or ``\\fbox{...}`` (nested braces balanced; also ``\\boxed 5``);
+1. the LAST ``\\boxed{...}`` or ``\\fbox{...}`` (nested braces balanced; also ``\\boxed 5`` and the
+   malformed ``\\beginboxed{..}``); boxes joined only by connectors (``\\boxed{2}, \\boxed{5}``)
+   form one answer (`verify.checker.extract_multi`);
 2. the last "the (final) answer is ..." (rest of that line; the math inside ``$...$`` if any);
 3. the last GSM8K marker ``#### 42``;
 4. the last "Answer: ..." line (also ``**Answer:** ...``), or a final line ``A: 18``;
 5. a multiple-choice letter: "option (B)", "choice C", or a response that ends with ``(B)``;
 6. the whole text, when it is short and reads as a bare answer (``9``, ``$9$``, ``10 square
    units``, ``x = 1, y = 2``) rather than prose (no prose words such as "the", "so", "is");
-7. the value of the last sentence's inline math (``Therefore, $x = -\\frac{\\pi}{6}$.`` gives
+7. the value of the last sentence's inline math (a relation such as ``y \\geq 4`` whole) (``Therefore, $x = -\\frac{\\pi}{6}$.`` gives
    ``-\\frac{\\pi}{6}``), else the last number in the text (``-3``, ``1,000``, ``2.5``, ``3/4``, ``-\\frac{24}{25}``), unless
    ``fallback_last_number=False``.
 
