@@ -266,3 +266,16 @@ def test_no_auth_is_explicit_and_logged(monkeypatch):
     # one line per request: the start-up health probe, the check, the health call
     assert [x.rsplit(" ", 2)[0] for x in lines] == ["127.0.0.1 GET /health 200", "127.0.0.1 POST /check 200",
                                                      "127.0.0.1 GET /health 200"]
+
+
+def test_request_deadline_turns_unchecked_pairs_undecided():
+    s = Server("--request-timeout", "0.000001", "--jobs", "1")
+    try:
+        status, out = s.request("POST", "/check", {"pairs": [{"gold": "1", "pred": "1"}] * 3})
+        assert status == 200
+        assert [(r["equal"], r["outcome"], r["reason"]) for r in out["results"]] == [
+            (None, "undecided", "request deadline passed")] * 3
+        status, out = s.request("POST", "/get_reward", {"query": ["\\boxed{1}"], "labels": ["1"]})
+        assert (status, out["rewards"], out["extra_logs"]["undecided_share"]) == (200, [0.0], 1.0)
+    finally:
+        s.stop()
