@@ -174,3 +174,17 @@ def test_import_loads_no_torch_numpy_or_trainer():
             "print(sorted(m for m in ('torch', 'numpy', 'trl', 'verl', 'openrlhf', 'fastapi') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_pool_waits_for_a_busy_worker_only_until_the_deadline():
+    pool = BatchPool(1)
+    try:
+        (w,) = pool._acquire(1, None)  # the only worker is busy
+        t0 = time.monotonic()
+        v = pool.check([("1", "1")] * 8, 5.0, deadline=time.monotonic() + 0.3)
+        assert 0.25 <= time.monotonic() - t0 < 5
+        assert {x.reason for x in v} == {"request deadline passed"}
+        pool._release(w)
+        assert [x.equal for x in pool.check([("1", "1")] * 8, 5.0, deadline=time.monotonic() + 60)] == [True] * 8
+    finally:
+        pool.close()

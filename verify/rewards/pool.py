@@ -92,7 +92,8 @@ class BatchPool:
         if self.pid != os.getpid():  # the children belong to the parent
             self.idle, self.live, self.pid = [], 0, os.getpid()
 
-    def _acquire(self, want: int) -> list[_BatchWorker]:
+    def _acquire(self, want: int, deadline: float | None) -> list[_BatchWorker]:
+        """Up to `want` workers (at least one); [] when `deadline` passes while all are busy."""
         got: list[_BatchWorker] = []
         new = 0
         with self.cond:
@@ -105,7 +106,10 @@ class BatchPool:
                     new += 1
                 if got or new:
                     break
-                self.cond.wait()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return []
+                self.cond.wait(left)
         for _ in range(new):
             try:
                 got.append(_BatchWorker())
@@ -136,7 +140,9 @@ class BatchPool:
         if not pairs:
             return []
         per = (timeout or 60.0) + SLACK_S
-        workers = self._acquire(min(self.jobs, len(pairs)))
+        workers = self._acquire(min(self.jobs, len(pairs)), deadline)
+        if not workers:
+            return [_undecided(p, "request deadline passed", "timeout") for p in pairs]
         k = len(workers)
         parts = [[list(p) for p in pairs[i::k]] for i in range(k)]  # round-robin: slow items spread out
         start = time.monotonic()
