@@ -186,7 +186,7 @@ def test_a_torn_tail_of_our_own_file_is_still_repaired(tmp_path):
 def test_repair_tail_refuses_a_foreign_file(tmp_path):
     f = tmp_path / "notes.txt"
     f.write_bytes(b"line 1\nline 2")
-    with pytest.raises(InputError, match="not a traces file"):
+    with pytest.raises(InputError, match="not a samples file written by verify"):
         repair_tail(f)
     assert f.read_bytes() == b"line 1\nline 2"
 

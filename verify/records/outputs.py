@@ -106,8 +106,11 @@ def _holder_pid(st: os.stat_result) -> int | None:
     return None
 
 
+_KIND_NAMES = {TRACES: "samples file", PAIRS: "check results file"}
+
+
 def _not_ours(path: str, kind: str, line: int, why: str, field: str | None = None) -> InputError:
-    return InputError(f"{why}: not a {kind} file written by verify, so it is left as it is "
+    return InputError(f"{why}; not a {_KIND_NAMES[kind]} written by verify, so it is left as it is "
                       "(choose another output)", path=path, line=line, field=field)
 
 
