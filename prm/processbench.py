@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from prm.formats import iter_processbench
-from verify.records.io import append_jsonl
+from verify.records.io import write_jsonl_atomic
 from verify.intervals import wilson
 from verify.progress import progress_line
 
@@ -187,9 +187,7 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0
     rows = list(iter_processbench(data))
     if limit is not None:
         rows = rows[:limit]
-    labels, all_scores = [], []
-    if records is not None and Path(records).exists():
-        Path(records).unlink()  # a fresh evaluation: records describe this run only
+    labels, all_scores, predictions = [], [], []
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
         scores = checked.score_batch([(q, steps) for _, _, q, steps, _ in chunk])
@@ -198,11 +196,12 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0
             labels.append(label)
             all_scores.append(s)
             out.append({"id": rid, "label": label, "pred": first_error(s, threshold), "step_scores": s})
-        if records is not None:
-            append_jsonl(records, out, fsync=False)
+        predictions += out
         if progress:
             progress_line(f"scored {start + len(chunk)}/{len(rows)} samples", start + len(chunk), len(rows),
                           prev=start)
+    if records is not None:  # one atomic replace at the end: never unlinks what the path is (/dev/stdout)
+        write_jsonl_atomic(records, predictions)
     report = processbench_metrics(labels, all_scores, threshold, n_boot=n_boot, seed=seed)
     tuned = None
     if sweep:

@@ -263,6 +263,19 @@ def test_character_devices_are_written_in_place_never_replaced(option, tmp_path)
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
+@pytest.mark.parametrize("option", ["--records", "--json"])
+def test_prm_eval_outputs_keep_links_and_devices(option, tmp_path):
+    (tmp_path / "pb.jsonl").write_text(json.dumps(PB) + "\n")
+    target = tmp_path / "real"
+    target.write_text("old")
+    (tmp_path / "link").symlink_to(target)
+    for out in ("link", "/dev/null"):  # --records used to unlink the path first (a symlink, /dev/null as root)
+        res = invoke(["prm", "eval", "--data", "pb.jsonl", "--prm", "arith", "--quiet", option, out], tmp_path)
+        assert res.exit_code == 0, res.stderr
+    assert (tmp_path / "link").is_symlink() and target.read_text() != "old"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
 def test_write_bytes_replacing_refuses_a_socket(tmp_path):
     import socket
     path = tmp_path / "sock"
