@@ -11,12 +11,14 @@ answer prints as ``\\x1b]0;title\\x07`` and retitles nothing.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from typing import TextIO
 
 from verify.commands._shell import printable
 
 _REDRAW = ("\r\x1b[K", "\r")  # our own progress redraw, allowed only at the start of a write
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # what printable escapes, but \t \n
 
 
 def escape_text(text: str) -> str:
@@ -27,6 +29,8 @@ def escape_text(text: str) -> str:
     """
     head = next((r for r in _REDRAW if text.startswith(r)), "")
     body = text[len(head):]
+    if not _CONTROL.search(body):  # the common case: nothing to escape, no per-character loop
+        return text
     return head + "\n".join("\t".join(printable(part) for part in line.split("\t")) for line in body.split("\n"))
 
 
