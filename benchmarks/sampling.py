@@ -8,6 +8,14 @@
 
     python benchmarks/sampling.py                 # tiny random-init Llama (seconds)
     python benchmarks/sampling.py --smollm2       # also SmolLM2-135M-Instruct (minutes on 2 cores)
+    python benchmarks/sampling.py --engines       # SmolLM2 engines, see below (minutes)
+
+`--engines` compares ways to run SmolLM2-135M-Instruct on CPU, same prompts (the main job's
+fewshot-boxed arith prompts), same N, max_tokens and seed, rounds interleaved:
+transformers fp32 (the baseline: what the main job used before), transformers bf16, a static
+KV cache, torch.compile (with the static cache; compile time reported apart), and
+CTranslate2 int8 (verify.sampling.ct2_backend, when `ctranslate2` is installed). It prints
+load seconds, tokens/s and the ratio of each engine's tokens/s to the fp32 baseline.
 
 Prints wall time, generated tokens and tokens/s for each, and the speed ratio of the shared
 encoding against each baseline. Rounds are interleaved (A, B, C, A, B, C, ...) so that load
@@ -83,15 +91,103 @@ def compare(name, gen, prompts, n, params, rounds):
         print(f"{m:<16}{dt:>9.2f}{tok:>9d}{tok / dt:>9.1f}{ratio:>20.2f}x")
 
 
+ENGINES = {  # name -> (backend, options); the first is the baseline
+    "transformers fp32": ("transformers", {}),
+    "transformers bf16": ("transformers", {"dtype": "bfloat16"}),
+    "transformers static cache": ("transformers", {"generate_kwargs": {"cache_implementation": "static"}}),
+    "transformers compile+static": ("transformers", {"generate_kwargs": {"cache_implementation": "static"},
+                                                     "compile": True}),
+    "ctranslate2 int8": ("ct2", {"compute_type": "int8"}),
+}
+
+
+def build_engine(name, threads, shared):
+    """The generator for one engine; transformers variants copy one fp32 model loaded from the
+    GGUF once (`shared`), so the GGUF is dequantised once per run, not once per variant."""
+    import copy
+
+    backend, opts = ENGINES[name]
+    if backend != "transformers":
+        from verify.sampling.base import get_generator
+
+        return get_generator(backend, model="smollm2", threads=threads, **opts)
+    import torch
+
+    from verify.sampling.transformers_backend import load_model
+
+    if "lm" not in shared:
+        shared["lm"], shared["tok"], _ = load_model("smollm2")
+    opts = dict(opts)
+    lm = shared["lm"]
+    if opts.pop("dtype", None) == "bfloat16":
+        lm = copy.deepcopy(lm).to(torch.bfloat16)
+    elif opts.get("compile"):
+        lm = copy.deepcopy(lm)
+    return TransformersGenerator(lm, shared["tok"], threads=threads, **opts)
+
+
+def compare_engines(names, prompts, n, params, rounds, threads):
+    """Load each engine, warm it up, then time interleaved rounds of the same batch."""
+    gens, load, warm, shared = {}, {}, {}, {}
+    for name in names:
+        try:
+            t0, c0 = time.perf_counter(), time.process_time()
+            gens[name] = build_engine(name, threads, shared)
+            load[name] = (time.perf_counter() - t0, time.process_time() - c0)
+        except Exception as exc:  # an engine that cannot load here is reported, not fatal
+            print(f"{name}: not run ({type(exc).__name__}: {str(exc)[:120]})")
+            continue
+        t0 = time.perf_counter()
+        if ENGINES[name][1].get("compile"):  # compiles for the shapes of the timed batch
+            gens[name].generate(prompts, n, params)
+        else:
+            gens[name].generate(prompts[:1], 2, params.replace(max_tokens=8))
+        warm[name] = time.perf_counter() - t0
+    res = {m: [] for m in gens}
+    for _ in range(rounds):
+        for m, g in gens.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            rows = g.generate(prompts, n, params)
+            res[m].append((time.perf_counter() - t0, sum(c.num_tokens for r in rows for c in r),
+                           time.process_time() - c0))
+    base = next(iter(res))
+    rate = {m: sum(r[1] for r in rs) / sum(r[0] for r in rs) for m, rs in res.items()}
+    cpu_rate = {m: sum(r[1] for r in rs) / sum(r[2] for r in rs) for m, rs in res.items()}
+    print(f"\nSmolLM2-135M-Instruct: {len(prompts)} prompts x N={n}, max_tokens={params.max_tokens}, "
+          f"seed={params.seed}, {rounds} interleaved rounds (tokens/s = all tokens / all seconds)")
+    print("load: wall s / CPU s; the GGUF is dequantised once for all transformers rows (the first pays it).")
+    print("tok/CPU-s counts the CPU time of all the process's threads: on a machine shared with other work")
+    print("it is the steadier measure; on a quiet machine with T threads, tok/s is up to T times it.")
+    print(f"{'engine':<30}{'load s':>13}{'warm-up s':>10}{'tokens':>8}{'tok/s':>8}{'tok/CPU-s':>10}"
+          f"{'x base tok/s':>13}{'x base tok/CPU-s':>17}")
+    for m, rs in res.items():
+        tok = sum(r[1] for r in rs)
+        ld = f"{load[m][0]:.1f}/{load[m][1]:.1f}"
+        print(f"{m:<30}{ld:>13}{warm[m]:>10.1f}{tok:>8d}{rate[m]:>8.1f}{cpu_rate[m]:>10.1f}"
+              f"{rate[m] / rate[base]:>12.2f}x{cpu_rate[m] / cpu_rate[base]:>16.2f}x")
+    print(f"(base: {base})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smollm2", action="store_true", help="also run SmolLM2-135M-Instruct (slow)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-tiny", action="store_true")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--engines", nargs="*", default=None, metavar="NAME",
+                    help=f"compare SmolLM2 engines (default all: {', '.join(ENGINES)})")
+    ap.add_argument("--problems", type=int, default=8, help="--engines: arith problems per round")
+    ap.add_argument("--max-tokens", type=int, default=160, help="--engines: as the main job")
     args = ap.parse_args()
     from evals.benchmarks import load_problems
     from evals.prompts import build_prompt
+
+    if args.engines is not None:
+        prompts = [build_prompt(p, "fewshot-boxed") for p in load_problems("arith", limit=args.problems)]
+        compare_engines(args.engines or list(ENGINES), prompts, 8,
+                        SamplingParams(temperature=0.7, top_p=1.0, max_tokens=args.max_tokens, seed=0),
+                        args.rounds, args.threads)
+        return
 
     problems = load_problems("arith", limit=4)
     gen = tiny_generator(args.threads)

@@ -20,6 +20,7 @@ import numpy as np
 from evals.cost import Prices, add_costs
 from evals.results import EvalResults, MethodResult
 from verify.errors import InputError
+from verify.progress import StageBar
 from verify.select.aggregate import REDUCTIONS, TIE_RULES
 from verify.select.estimators import bootstrap_ci
 from verify.select.grading import GRADINGS, GROUPINGS, GradedProblem, grade_traces
@@ -81,9 +82,10 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpe
                      subsets: str = "exact", groups: Sequence[str] = ("equivalence",), grade: str = "checker",
                      tie: str = "first", drop_unfinished: bool = False, seed: int = 0, n_boot: int = 2000,
                      mc_trials: int = 2000, curves: bool = False, prices: Prices = Prices(),
-                     progress: Callable[[str, bool], None] | None = None) -> EvalResults:
+                     progress: Callable[[str, bool], None] | None = None, bar: bool = False) -> EvalResults:
     """Accuracy with 95% CI of each method on recorded samples (see module docstring), with
-    cost columns (`evals.cost.add_costs`: tokens, money at `prices`, the frontier).
+    cost columns (`evals.cost.add_costs`: tokens, money at `prices`, the frontier). `bar`: show
+    the grading stage's progress bar (verify.progress.StageBar) on stderr.
 
     >>> ts = [Trace("p1", i, answer=a, gold="4", score=s) for i, (a, s) in enumerate([("4", .2), ("5", .9), ("4", .5)])]
     >>> r = evaluate_samples(ts, ["maj@3", "best-of-3", "pass@1"], groups=["string"]).results
@@ -105,11 +107,18 @@ def evaluate_samples(samples: Sequence[Trace], methods: Sequence[str | MethodSpe
                                      "drop_unfinished": drop_unfinished, "seed": seed, "n_boot": n_boot,
                                      "mc_trials": mc_trials, "methods": [s.spec for s in specs]})
     for group in groups:
+        bars: dict[str, StageBar] = {}
+
         def prog(done: int, total: int, _g=group) -> None:
+            if bar:
+                b = bars.setdefault(_g, StageBar(f"grading ({_g})", total, unit="problems"))
+                b.update(done - b.done)
             if progress is not None and (done == total or done % 10 == 0):
                 progress(f"grading ({_g}) {done}/{total} problems", done == total)
         problems, stats = grade_traces(samples, group=group, grade=grade, reduce=reduce,
                                        drop_unfinished=drop_unfinished, progress=prog)
+        for b in bars.values():
+            b.close()
         report.grading[group] = stats.to_dict()
         if not problems:
             raise InputError("no problems with samples left to evaluate")

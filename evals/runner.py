@@ -37,7 +37,7 @@ from verify.records.types import Problem
 
 DEFAULT_DATASET = "arith"
 DEFAULT_PRM = "arith"
-DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (transformers, CPU) on the project's own easy arithmetic "
+DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (CTranslate2 int8 when installed, else transformers; CPU) on the project's own easy arithmetic "
              "problems (data/arith.jsonl), scored by the arithmetic-claim checker as PRM. A 135M model is a "
              "demonstration of the pipeline, not a benchmark.")
 
@@ -54,7 +54,7 @@ class RunConfig:
     answer_field: str | None = None
     id_field: str | None = None
     model: str | None = None            # None: SmolLM2-135M-Instruct (transformers backend)
-    backend: str = "transformers"
+    backend: str = "auto"               # ct2 when ctranslate2 is installed, else transformers (factory.auto_backend)
     prm: str | Callable[..., Any] | None = None   # None: the arithmetic-claim scorer
     n: int | None = None                # samples per problem; None: the largest k of the methods
     out_dir: str = "runs/default"
@@ -163,7 +163,7 @@ def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
                                     threads=cfg.threads)
     family = cfg.prompt_family or family_for_model(cfg.model)
     rep = sample_to_file(problems, generator, out, n=n, params=params, batch_size=cfg.batch_size,
-                         prompt=lambda p: build_prompt(p, family), backend=cfg.backend,
+                         prompt=lambda p: build_prompt(p, family), backend=getattr(generator, "backend", cfg.backend),
                          model=cfg.model or getattr(generator, "name", None) or "smollm2",
                          progress=cfg.progress)
     return {"sampled": rep.written, "already": rep.already, "seconds": round(rep.seconds, 2)}
@@ -232,7 +232,8 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     _say(cfg, f"evaluating {len(methods)} method(s) on {len(traces)} traces")
     res = evaluate_samples(traces, specs, reduce=cfg.reduce, subsets=cfg.subsets, groups=cfg.groups,
                            grade=cfg.grade, tie=cfg.tie, drop_unfinished=cfg.drop_unfinished, seed=cfg.seed,
-                           n_boot=cfg.n_boot, mc_trials=cfg.mc_trials, curves=True, prices=cfg.prices)
+                           n_boot=cfg.n_boot, mc_trials=cfg.mc_trials, curves=True, prices=cfg.prices,
+                           bar=cfg.progress)
     model_name = cfg.model or (getattr(generator, "name", None) or "python generator" if generator is not None
                                else "smollm2")
     res.mode = "run"

@@ -16,7 +16,7 @@ from typing import Any
 
 from verify.errors import InputError
 from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
-from verify.progress import progress_line
+from verify.progress import StageBar
 from verify.records.steps import DEFAULT_SEP, split_steps
 
 QUESTION_FIELDS = ("question", "problem", "instruction", "query", "prompt")
@@ -79,6 +79,7 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
         done = {(t.problem_id, t.sample_index) for t in read_traces(out_path)}
     todo = [t for t in traces if (t.problem_id, t.sample_index) not in done]
     stats = {"total": len(traces), "skipped": len(traces) - len(todo), "scored": 0, "no_question": 0}
+    bar = StageBar("scoring", len(todo), unit="traces", enabled=progress)
     for start in range(0, len(todo), batch_size):
         chunk = todo[start:start + batch_size]
         items = []
@@ -93,9 +94,8 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
                    for t, (_, steps), s, n in zip(chunk, items, scores, tokens)]
         append_jsonl(out_path, records)
         stats["scored"] += len(records)
-        if progress:
-            progress_line(f"scored {stats['scored']}/{len(todo)} traces ({stats['skipped']} already done)",
-                          stats["scored"], len(todo), prev=stats["scored"] - len(records))
+        bar.update(len(records), tokens=sum(tokens))
+    bar.close()
     return stats
 
 

@@ -15,13 +15,13 @@ from verify.commands._shell import fail, given
 
 # backend -> the options it reads; any other backend given one of them is refused
 BACKEND_OPTIONS = {
-    "dtype": ("transformers", "vllm"),
-    "threads": ("transformers",),
+    "dtype": ("transformers", "vllm", "auto"),
+    "threads": ("transformers", "ct2", "auto"),
     "tensor_parallel_size": ("vllm",),
     "data_parallel_size": ("vllm",),
     "base_url": ("openai",),
 }
-KNOWN_BACKENDS = ("transformers", "vllm", "openai", "callable", "replay")
+KNOWN_BACKENDS = ("auto", "transformers", "ct2", "vllm", "openai", "callable", "replay")
 
 
 def temperature(prefix: str = "") -> Any:

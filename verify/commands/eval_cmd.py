@@ -60,8 +60,9 @@ def command(
     answer_field: Optional[str] = opt.answer_field("Run mode: "),
     id_field: Optional[str] = opt.id_field("Run mode: "),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Run mode: model path/id; default SmolLM2-135M."),
-    backend: str = typer.Option("transformers", "--backend", "-b",
-                                help="Run mode: vllm | transformers | openai | callable | replay."),
+    backend: str = typer.Option("auto", "--backend", "-b",
+                                help="Run mode: auto (ct2 if installed, else transformers) | ct2 | transformers "
+                                     "| vllm | openai | callable | replay."),
     prm: Optional[str] = typer.Option(None, "--prm",
                                       help="Run mode: PRM directory, 'arith' or python:module:function; "
                                            "default arith."),

@@ -13,8 +13,11 @@ CTranslate2 version. Later loads read only that folder with `ctranslate2` and `t
 (transformers is not imported), which takes a second or two.
 
 Sampling: each prompt is repeated n times in one `generate_batch` call (CTranslate2 samples
-one hypothesis per input row), seeded with `ctranslate2.set_random_seed(params.seed)`, so the
-same batch with the same seed gives the same texts. Stop strings end a row from the per-token
+one hypothesis per input row), seeded with `ctranslate2.set_random_seed(params.seed)`.
+CTranslate2 seeds each worker thread's random generator once, at its first use
+(ctranslate2/src/random.cc), so a seeded call after the first builds a fresh engine (about a
+CPU-second for SmolLM2): then the same batch with the same seed gives the same texts whatever
+was sampled before, and a resumed run writes what an uninterrupted one would. Stop strings end a row from the per-token
 callback. The callback also gives the sampled token's log-probability (under the
 temperature-scaled distribution), which is all this engine exposes per token: token
 confidence here is the negative log-probability of the sampled token (top-1 of the sampled
@@ -45,8 +48,32 @@ def cache_dir() -> Path:
     return Path(base) / "verify"
 
 
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file (the cache key of its conversion)."""
+def file_sha256(path: str | Path, chunk: int = 1 << 20, *, root: Path | None = None) -> str:
+    """Hex SHA-256 of a file (the cache key of its conversion). Remembered in the cache folder
+    by (path, size, mtime), so that later loads do not read the whole file again."""
+    st = os.stat(path)
+    memo = (root or cache_dir()) / "ct2" / "sha256.json"
+    key = f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    try:
+        known = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return known[key]
+    digest = _sha256(path, chunk)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        known = known if isinstance(known, dict) else {}
+        known[key] = digest
+        tmp = memo.with_name(f"sha256.json.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, memo)
+    except OSError:  # a read-only cache still works, it just hashes again next time
+        pass
+    return digest
+
+
+def _sha256(path: str | Path, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while True:
@@ -84,7 +111,7 @@ def converted_model(model: str = "smollm2", quantization: str = DEFAULT_COMPUTE,
     import ctranslate2
 
     src, gguf = source_file(model)
-    key = f"{src.stem}-{file_sha256(src)[:16]}-{quantization}-ct2-{ctranslate2.__version__}"
+    key = f"{src.stem}-{file_sha256(src, root=root)[:16]}-{quantization}-ct2-{ctranslate2.__version__}"
     dest = (root or cache_dir()) / "ct2" / key
     if (dest / "model.bin").is_file() and (dest / "verify.json").is_file():
         return dest
@@ -137,6 +164,8 @@ class CT2Generator:
     >>> g.generate(["What is 2 + 3?"], 8, SamplingParams(max_tokens=64))  # doctest: +SKIP
     """
 
+    backend = "ct2"  # registry name, written into each trace's `sampling`
+
     def __init__(self, model: str = "smollm2", *, compute_type: str = DEFAULT_COMPUTE, threads: int | None = None,
                  chat: bool | None = None, logprobs: bool = True, max_batch_rows: int = 64,
                  device: str | None = None, root: Path | None = None, **_: Any):
@@ -149,8 +178,10 @@ class CT2Generator:
                                                                                            root=root)
         self.meta = json.loads((folder / "verify.json").read_text())
         self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.model = ctranslate2.Generator(str(folder), device=device or "cpu", compute_type=compute_type,
-                                           intra_threads=threads or 0)
+        self._engine_args = (str(folder), dict(device=device or "cpu", compute_type=compute_type,
+                                               intra_threads=threads or 0))
+        self.model = ctranslate2.Generator(self._engine_args[0], **self._engine_args[1])
+        self._used = False  # whether the engine's worker has sampled (its random generator is seeded)
         self.chat = bool(self.meta.get("chat_template")) if chat is None else chat
         self.eos_ids = set(self.meta.get("eos_ids") or [])
         self.logprobs = logprobs
@@ -170,9 +201,15 @@ class CT2Generator:
 
             env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
             self._template = env.from_string(self.meta["chat_template"])
-        return self._template.render(messages=as_messages(prompt), add_generation_prompt=True,
+        messages = as_messages(prompt)
+        cont = bool(messages) and messages[-1].get("role") == "assistant"  # a partial answer to continue
+        text = self._template.render(messages=messages, add_generation_prompt=not cont,
                                      bos_token=self.meta.get("bos_token") or "",
                                      eos_token=self.meta.get("eos_token") or "")
+        if cont:  # as transformers' continue_final_message: cut after the last message's content
+            last = messages[-1].get("content", "")
+            text = text[:text.rindex(last) + len(last)] if last and last in text else text
+        return text
 
     def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         per_call = max(1, self.max_batch_rows // max(n, 1))
@@ -217,6 +254,9 @@ class CT2Generator:
             kw.update(sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature)
         if seed is not None:
             ctranslate2.set_random_seed(seed)
+            if self._used:  # the worker seeds its thread-local generator once: a fresh engine takes this seed
+                self.model = ctranslate2.Generator(self._engine_args[0], **self._engine_args[1])
+        self._used = True
         self.model.generate_batch(starts, **kw)
         results: list[list[Completion]] = []
         for i, enc in enumerate(encs):

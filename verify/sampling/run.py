@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
+from verify.progress import StageBar
 from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
@@ -65,30 +66,17 @@ class SampleReport:
 
 
 class Progress:
-    """One stderr line per batch (redrawn in place on a terminal): samples, tokens/s, ETA."""
+    """The sampling stage's bar (verify.progress.StageBar): traces, tokens/s and ETA; live on a
+    terminal, at most ten lines on a pipe or log."""
 
     def __init__(self, total: int, enabled: bool = True, stream: Any = None):
-        self.total, self.enabled = total, enabled
-        self.stream = stream or sys.stderr
-        self.done = self.tokens = 0
-        self.t0 = time.perf_counter()
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = StageBar("sampling", total, unit="traces", stream=stream, enabled=enabled)
 
     def update(self, samples: int, tokens: int) -> None:
-        self.done += samples
-        self.tokens += tokens
-        if not self.enabled:
-            return
-        dt = max(time.perf_counter() - self.t0, 1e-9)
-        eta = (self.total - self.done) * dt / self.done if self.done else 0.0
-        line = (f"sample {self.done}/{self.total} | {self.tokens} tok | {self.tokens / dt:.1f} tok/s | "
-                f"{dt:.0f}s elapsed, ~{eta:.0f}s left")
-        self.stream.write(("\r" + line) if self.tty else line + "\n")
-        self.stream.flush()
+        self.bar.update(samples, tokens=tokens)
 
     def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
+        self.bar.close()
 
 
 def read_done(out: str | Path, params: SamplingParams | None = None) -> dict[str, dict[int, str | None]]:

@@ -71,6 +71,8 @@ class TransformersGenerator:
     >>> g.generate(["What is 2 + 3?"], 8, SamplingParams(max_tokens=64))  # doctest: +SKIP
     """
 
+    backend = "transformers"  # registry name, written into each trace's `sampling`
+
     def __init__(self, model: Any = DEFAULT_MODEL, tokenizer: Any = None, *, dtype: str = "auto",
                  device: str | None = None, chat: bool | None = None, logprobs: bool = False,
                  max_batch_rows: int = 64, gguf_file: str | None = None, threads: int | None = None,
