@@ -38,7 +38,7 @@ def command(
     step_sep: str = typer.Option("\\n\\n", "--step-sep", help="step separator, with \\n escapes"),
     prompt: str = typer.Option("auto", "--prompt", help="prompt family: auto, chat, qwen-math, fewshot-boxed, base"),
     adaptive: bool = typer.Option(False, "--adaptive", help="sample in rounds; stop problems early"),
-    adaptive_rule: str = typer.Option("beta", "--adaptive-rule", help="beta, esc or overtake"),
+    adaptive_rule: str = typer.Option("beta", "--adaptive-rule", help="beta, esc, overtake or confidence"),
     round_size: int = typer.Option(2, "--round-size", help="samples per problem per adaptive round"),
     confidence: float = typer.Option(0.95, "--confidence", help="beta rule threshold"),
     dtype: str = typer.Option("auto", "--dtype", help="model dtype (transformers, vllm)"),

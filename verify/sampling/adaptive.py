@@ -14,6 +14,11 @@ no vote). With leader count c1, runner-up count c2 and r samples left in the bud
   share of the two top answers, i.e. `scipy.stats.beta.sf(0.5, c1 + 1, c2 + 1)`, computed
   exactly without scipy (`beta_sf_half`) so that `import verify.sampling` stays light.
   With confidence 0.95 that means, e.g., 4-0, 6-1 or 8-2.
+* `confidence` (DeepConf's online consensus stop, Fu et al. 2025, arXiv 2508.15260): stop when
+  the leader holds at least `confidence` of the confidence-weighted vote, sum of w over its
+  samples / sum of w over all answering samples, with w the trace's token-confidence weight
+  (`verify.records.confidence.trace_confidence`). Without weights for every sample (a backend
+  without logprobs, or traces from an older run) each sample weighs 1.
 
 `simulate` replays recorded answer lists through a rule (to measure samples saved and
 accuracy without a model); `sample_to_file(..., adaptive=AdaptiveRule(...))` in run.py
@@ -29,7 +34,7 @@ from typing import Sequence
 from verify.checker.equivalence import answer_key
 from verify.errors import UnknownSpecError
 
-RULES = ("overtake", "esc", "beta")
+RULES = ("overtake", "esc", "beta", "confidence")
 
 
 def beta_sf_half(a: int, b: int) -> float:
@@ -65,8 +70,14 @@ class AdaptiveRule:
         if self.budget < 1 or self.round_size < 1:
             raise ValueError("budget and round_size must be >= 1")
 
-    def should_stop(self, answers: Sequence[str | None]) -> bool:
-        """Whether a problem with these answers (in sampling order) needs no more samples."""
+    def should_stop(self, answers: Sequence[str | None], weights: Sequence[float | None] | None = None) -> bool:
+        """Whether a problem with these answers (in sampling order) needs no more samples;
+        `weights` (one per answer) are read by the `confidence` rule.
+
+        >>> r = AdaptiveRule(rule="confidence", confidence=0.9)
+        >>> r.should_stop(["4", "4", "5"], [0.9, 0.8, 0.1]), r.should_stop(["4", "4", "5"])
+        (True, False)
+        """
         used = len(answers)
         if used >= self.budget:
             return True
@@ -83,6 +94,8 @@ class AdaptiveRule:
                     and len({answer_key(a) if a is not None else None for a in window}) == 1)
         if self.rule == "beta":
             return c1 > 0 and beta_sf_half(c1 + 1, c2 + 1) >= self.confidence
+        if self.rule == "confidence":
+            return c1 > 0 and weighted_share(answers, weights) >= self.confidence
         return False
 
     def next_round(self, used: int) -> int:
@@ -90,16 +103,37 @@ class AdaptiveRule:
         return max(0, min(self.round_size, self.budget - used))
 
 
-def simulate(answer_lists: Sequence[Sequence[str | None]], rule: AdaptiveRule) -> list[int]:
-    """Samples each problem would use under `rule`, replaying its recorded answers in order.
+def weighted_share(answers: Sequence[str | None], weights: Sequence[float | None] | None = None) -> float:
+    """The leading answer's share of the (weighted) vote among answering samples; every sample
+    weighs 1 unless all answering samples have a weight.
+
+    >>> weighted_share(["4", "5", None], [3.0, 1.0, 9.0]), weighted_share(["4", "5"], [3.0, None])
+    (0.75, 0.5)
+    """
+    idx = [i for i, a in enumerate(answers) if a is not None]
+    if not idx:
+        return 0.0
+    use = weights is not None and all(weights[i] is not None and weights[i] == weights[i] for i in idx)
+    totals: Counter = Counter()
+    for i in idx:
+        totals[answer_key(answers[i])] += float(weights[i]) if use else 1.0
+    total = sum(totals.values())
+    return max(totals.values()) / total if total > 0 else 0.0
+
+
+def simulate(answer_lists: Sequence[Sequence[str | None]], rule: AdaptiveRule,
+             weight_lists: Sequence[Sequence[float | None]] | None = None) -> list[int]:
+    """Samples each problem would use under `rule`, replaying its recorded answers (and, for the
+    `confidence` rule, their weights) in order.
 
     >>> simulate([["1"] * 8, ["1", "2", "1", "2", "1", "2", "1", "2"]], AdaptiveRule(rule="beta"))
     [4, 8]
     """
     used = []
-    for answers in answer_lists:
+    for j, answers in enumerate(answer_lists):
+        w = None if weight_lists is None else list(weight_lists[j])
         k = 0
-        while not rule.should_stop(answers[:k]) and k < min(len(answers), rule.budget):
+        while not rule.should_stop(answers[:k], None if w is None else w[:k]) and k < min(len(answers), rule.budget):
             k += rule.next_round(k)
         used.append(min(k, len(answers), rule.budget))
     return used

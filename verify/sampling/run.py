@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
 from verify.progress import StageBar
+from verify.records.confidence import trace_confidence
 from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
@@ -150,12 +151,15 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
 class _Writer:
     def __init__(self, out: Path, step_sep: str, info: dict, report: SampleReport):
         self.out, self.step_sep, self.info, self.report = out, step_sep, info, report
+        self.weights: dict[tuple[str, int], float | None] = {}  # token-confidence weight of each trace written
 
     def write(self, rows: list[tuple[Problem, int, Completion, int | None]],
               done: dict[str, dict[int, str | None]]) -> int:
         made = [completion_to_trace(p, idx, c, step_sep=self.step_sep, sampling={**self.info, "seed": seed})
                 for p, idx, c, seed in rows]
         answers = [t.answer for t in made]
+        for t in made:  # read by the adaptive `confidence` rule
+            self.weights[(t.problem_id, t.sample_index)] = trace_confidence(t.confidence)
         traces = [t.to_dict() for t in made]
         append_jsonl(self.out, traces)  # one write + fsync: whole lines or a torn last line only
         for (p, idx, c, _), answer in zip(rows, answers):  # unfinished traces abstain, as in verify.select.aggregate
@@ -190,13 +194,16 @@ def _run_adaptive(problems, generator, rule, params, batch_size, prompt, done, w
         d = done.get(p.id, {})
         return [d[i] for i in sorted(d)]
 
+    def weights(p: Problem) -> list[float | None]:  # None for traces written by an earlier run
+        return [writer.weights.get((p.id, i)) for i in sorted(done.get(p.id, {}))]
+
     seek = getattr(generator, "seek", None)
     if seek is not None:  # stateful replay: continue after what an earlier run consumed
         for p in problems:
             if done.get(p.id):
                 seek(prompt(p), max(done[p.id]) + 1)
     while True:
-        active = [p for p in problems if not rule.should_stop(answers(p))]
+        active = [p for p in problems if not rule.should_stop(answers(p), weights(p))]
         if not active:
             return
         by_k: dict[int, list[Problem]] = defaultdict(list)
