@@ -84,4 +84,5 @@ def refuse_backend_options(ctx: typer.Context, backend: str) -> None:
     for name, backends in BACKEND_OPTIONS.items():
         if any(p.name == name for p in ctx.command.params) and given(ctx, name) and backend not in backends:
             flag = "--" + name.replace("_", "-")
-            fail(f"{flag} applies to --backend {' or '.join(backends)} only, not {backend}")
+            names = backends[0] if len(backends) == 1 else f"{', '.join(backends[:-1])} or {backends[-1]}"
+            fail(f"{flag} applies to --backend {names} only, not {backend}")
