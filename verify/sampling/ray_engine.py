@@ -23,6 +23,7 @@ worker holds one `VLLMGenerator` with `gpus_per_worker` GPUs (= tensor parallel 
 from __future__ import annotations
 
 import functools
+import logging
 import pickle
 from typing import Any, Callable, Iterator, Sequence
 
@@ -64,7 +65,8 @@ def connect(address: str | None = None) -> bool:
         raise VerifyError("--engine ray needs the ray package: pip install 'verify[ray]'") from None
     if ray.is_initialized():
         return False
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="WARNING",
+    # Ray's start-up and Data-execution chatter would bury verify's own progress line
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="ERROR",
              include_dashboard=False)
     return True
 
@@ -85,6 +87,7 @@ def ray_map(items: Sequence[tuple[int, Any]], factory: Callable[[], Any], call: 
     import ray
     import ray.data
 
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # the driver's own progress line reports written traces
     ctx.execution_options.preserve_order = False
@@ -139,8 +142,14 @@ def generator_executor(backend: str, model: str | None, *, address: str | None =
 
     A vLLM worker asks Ray for `tensor_parallel_size` GPUs; every other backend for one CPU.
     """
+    from pathlib import Path
+
     from verify.sampling.factory import build_generator
 
+    if backend != "replay":  # only replay needs the problem list; it would travel to every worker
+        build_kw.pop("problems", None)
+    if model and Path(model).exists():  # a local model dir or replay file: workers do not share our cwd
+        model = str(Path(model).resolve())
     gpus = float(build_kw.get("tensor_parallel_size", 1)) if backend == "vllm" else 0.0
     return RayExecutor(functools.partial(build_generator, backend, model, **build_kw), address=address,
                        workers=workers, gpus_per_worker=gpus, name=model or backend)
