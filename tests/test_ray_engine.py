@@ -208,7 +208,8 @@ def test_eval_run_samples_and_scores_on_ray(cluster, tmp_path):
     from evals.runner import RunConfig, run_eval
 
     def run(engine):
-        cfg = RunConfig(methods=["prm-best-of-2", "majority@2"], backend="callable", model="tests.test_ray_engine:seeded",
+        cfg = RunConfig(methods=["prm-best-of-2", "majority@2"], backend="callable",
+                        model="tests.test_ray_engine:seeded",
                         n=2, limit=3, out_dir=str(tmp_path / engine), progress=False, n_boot=200, engine=engine,
                         ray_address=cluster["address"], ray_workers=1)
         return run_eval(cfg)

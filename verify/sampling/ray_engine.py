@@ -99,7 +99,8 @@ def ray_map(items: Sequence[tuple[int, Any]], factory: Callable[[], Any], call: 
     ds = ray.data.from_items([{"key": k, "payload": pickle.dumps(p)} for k, p in items],
                              override_num_blocks=len(items))
     ds = ds.map_batches(_Worker, fn_constructor_kwargs={"factory": factory, "call": call}, batch_size=1,
-                        batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus_per_worker,
+                        batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers),
+                        num_cpus=cpus_per_worker,
                         num_gpus=gpus_per_worker or None)
     try:
         for row in ds.iter_rows():
