@@ -11,7 +11,8 @@ graded model responses from the same folder (Qwen2.5-Math MATH samples labelled 
 grader, GPT-3 GSM8K solutions labelled in "Training Verifiers", ProcessBench solutions of
 several open models labelled `final_answer_correct` and joined at run time with the GSM8K and
 MATH-500 gold answers), the public test cases of
-Math-Verify (huggingface/Math-Verify tests/test_all.py, transcribed in benchmarks/checker_cases.py),
+Math-Verify (huggingface/Math-Verify tests/test_all.py) and lighteval (huggingface/lighteval
+tests/unit/metrics/test_extractive_match.py), transcribed in benchmarks/checker_cases.py,
 our own category tables, and the per-family table of tests/test_checker_families.py.
 The "exact" column counts the checks that reached the exact layer (verify.checker.exact).
 
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 DATA = ROOT.parent / "shared" / "data"
 
-from checker_cases import MATH_VERIFY  # noqa: E402  (our transcription of Math-Verify's tests)
+from checker_cases import LIGHTEVAL, MATH_VERIFY  # noqa: E402  (our transcriptions of their tests)
 
 T, F = True, False
 OWN = {
@@ -97,6 +98,7 @@ def _cases(limit: int | None) -> dict[str, list[tuple]]:
         cats["gsm8k gpt-3 solutions"] = rows[:limit]
     cats.update(_real_outputs(limit))
     cats["public: Math-Verify tests"] = list(MATH_VERIFY)
+    cats["public: lighteval tests"] = list(LIGHTEVAL)
     cats.update(OWN)
     for fam, rows in _families().items():
         cats["family " + fam] = [(g, p, w) for g, p, w, _ in rows]

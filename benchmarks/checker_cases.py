@@ -80,3 +80,43 @@ MATH_VERIFY = [
     ("$(a+5)(b+2)$", "$(+5)(b+2)$", F), ("$2$", "$\\frac{1+\\sqrt{5}}{2}$", F),
     ("$4$", "$\\frac{34}{16}+\\frac{\\sqrt{1358}}{16}$", F), ("$1\\sqrt{19}$", "$1$", F), ("$x+2n+1$", "$x+1$", F),
 ]
+
+# LIGHTEVAL: cases from lighteval's extractive-match tests, huggingface/lighteval
+# ``tests/unit/metrics/test_extractive_match.py`` (commit 9d6b912603bd144a2920db29a50e80b25bb5e613;
+# MIT): test_extraction_abc, test_multilingual_extraction_abc, test_multilingual_extraction_math
+# (long responses shortened to their last sentences), test_multilingual_extraction_math_latex_numbers
+# and test_number_extraction. Labels are lighteval's expected values (1 = equal).
+LIGHTEVAL = [
+    ("C", "thinking about it I think the correct answer is C", T),
+    ("B", "Let's think step by step. It's not A because it doesn't make sense, therefore I think it's B", T),
+    ("D", "The answer is for sure D, it can't be A or B", T),
+    ("D", "The answer: D, it doesn't make sense for it to be A or B", T),
+    ("D", "D. it can't be A or B", T), ("(D) Alina", "D", T), ("(A) Cecile", "C", F), ("C Cecile", "C", T),
+    ("Alina and the answer is\n(C) Cecile", "C", T), ("Alina and the answer is\nC Cecile", "C", T),
+    ("A Peter\nCelina bum", "A", T),
+    ("C", "réponse est C non A", T), ("B", "B。 不是 A", T), ("B", "B。不是 A", T), ("B", "B不是 A", T),
+    ("13", "因此，现在篱笆上总共有3只鸟（假设鸟的数量没有变化）和10只鹳鸟，所以一共有3 + 10 = 13只鸟和鹳鸟。", T),
+    ("3", "5页（数学作业） - 2页（阅读作业） = 3页 因此，瑞秋的数学作业比阅读作业多 **3页**。", T),
+    ("858", "33颗/袋 * 26袋 = 858颗。 因此，弗兰克一共有**858颗**糖果。 ", T),
+    ("192", "66公斤（当前体重） + 126公斤（减掉的体重） = 192公斤 因此，杰西开始慢跑前的体重是192公斤。 ", T),
+    ("8722", "89件T恤 * 98美元/件 = 8722美元 所以，他们从阿肯色州比赛中卖出的T恤赚了8722美元。 ", T),
+    ("99", "11个男孩 * 9颗弹珠/男孩 = 99颗弹珠 2. **结论**：Haley总共有99颗弹珠。 ", T),
+    ("92", "ثم نطرح 66 من النتيجة السابقة: 158 - 66 = 92 لذا، ناتج العملية الحسابية 79 * 2 - 66 هو **92**.", T),
+    ("66", "ثم نطرح 99 من النتيجة السابقة: 165 - 99 = 66 لذا، ناتج العملية الحسابية 55 * 3 - 99 هو **66**.", T),
+    ("25%", "En conclusion, la probabilité que Jerry obtienne un nombre supérieur à 3 plutôt qu'un nombre pair "
+            "deux fois de suite est de **25%**.", T),
+    ("105", "réponse est (35 + 70 = 105).", T), ("79", "donc 353 g - 79 g = 274 g. Donc, il a déjà 79 g de cire.", T),
+    ("220", "Réponse: Janeth aura encore 220 $ à payer d'ici 12 mois.", T),
+    ("70", "La réduction est de 100 * 0,30 = 30 $. Le coût final est donc de 100 - 30 = 70", T),
+    ("2/5", "} \\times \\frac{1}{3} = \\frac{6}{15} = \\frac{2}{5} ] 所以，每份应该是 (\\frac{2}{5}) 吨。 答案：每份应该是 (\\frac{2}{5}) 吨。", T),
+    ("4000", " 地块面积 = 72000 / 18 = 4000千克", T),
+    ("300", "来计算水池中水的流出时间：12000升/40升/分钟=300分钟。因此，水池中水将在300分钟内被放完。", T),
+    ("13/28", "计划的比例为13/28", T), ("8/46", "\\frac{4}{23}", T),
+    ("$\\frac{9.5}{3.14159}$", "$\\frac{9.5}{3.14159} \\approx 3.01$", T),
+    ("67", "इसलिए, गणना करें: [ 56 + 11 = 67 ] इसलिए, दुकान में अब 67 कमीजें हैं। ", T),
+    ("0", "So the os then when we 9/3 we get 8 so the answer is 0", T),
+    ("1", "so $x+y = 1000$ therefore answer is $1$", T), ("1", "how many $? just about 1$", T),
+    ("2.74", "Soucis : 2,74 $ a..", T), ("1000.99", "the number is not 10 which is 1,000.99€", T),
+    ("1000.99", "so the number is 10 which is 1,000.99m²", T), ("1000.99", "not it's not 10 it's 1,000.99m²", T),
+    ("1000.99", "1,000.99$", T),
+]

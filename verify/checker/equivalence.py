@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import time
 
+from verify.checker.choices import gold_letter, pred_letter
 from verify.checker.extract import extract_answer
 from verify.checker.formats import decimal_comma
 from verify.checker.normalize import FUNCTION_WORDS, choice_value, normalize, unit_of
@@ -259,7 +260,12 @@ def check(gold, pred, *, timeout: float | None = DEFAULT_TIMEOUT, fallback_last_
     g, p = _as_text(gold), _as_text(pred)
     ga = None if g is None else extract_answer(g, fallback_last_number=True)
     pa = None if p is None else extract_answer(p, fallback_last_number=fallback_last_number)
-    return compare_answers(ga, pa, timeout=timeout, isolate=isolate)
+    v = compare_answers(ga, pa, timeout=timeout, isolate=isolate)
+    if v.equal is not True and g is not None and p is not None and (gl := gold_letter(g, ga)):
+        pl = pred_letter(p)  # a multiple-choice gold: the letter the model chose (verify.checker.choices)
+        if pl is not None:
+            return Verdict(pl == gl, f"choice {pl} {'==' if pl == gl else '!='} {gl}", ga, pl, "choice")
+    return v
 
 
 def equivalent(gold, pred, **kw) -> bool:

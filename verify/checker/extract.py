@@ -32,13 +32,15 @@ MAX_CLAUSE = 2000  # characters after "the answer is" that are searched
 MAX_BOXES = 20  # only the last boxes are tried, so unclosed-brace floods stay linear
 MAX_BOX_CHARS = 20_000
 _BOX = re.compile(r"\\(?:begin)?(?:boxed|fbox)\b")  # \beginboxed{..}: a common malformation
-_ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
+_ANSWER_IS = re.compile(r"(?i)(?:\banswer\s+is\b|\bréponse\s+est\b|\brespuesta\s+es\b|\bantwort\s+ist\b)"
+                        r"\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
-_ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
+_ANSWER_COLON = re.compile(r"(?i)(?:\banswer\b|\bréponse\b|\brespuesta\b|\bantwort\b|\bответ\b|答案|最终答案)"
+                           r"\**[ \t]*[:：]\**[ \t]*([^\n]*)")
 _A_LINE = re.compile(r"(?m)^A:[ \t]*(\S(?:[^\n]*\S)?)\s*\Z")  # "Training Verifiers" GSM8K: a last line "A: 18"
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
 _MC_END = re.compile(r"\(([A-E])\)\s*(?:\.\s*)?$")  # no two adjacent \s*: those were quadratic
-_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
+_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+,\d{2}(?![\d,])|-?\d+(?:\.\d+)?(?:/\d+)?|-?\.\d+", re.A)
 _LAST_NUMBER = re.compile(  # a LaTeX fraction of numbers is one number, not its denominator
     r"-?(?:\d+\s*)?\\[dt]?frac\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)\s*(?:\{\s*\d+(?:\.\d+)?\s*\}|\d)|"
     + _NUMBER.pattern, re.A)
@@ -128,15 +130,23 @@ def _after_marker(rest: str) -> str:
         last = found[-1]
         return value_after_name(clause, last.end(), last.group(1)) or last.group(1)
     cleaned = clean_answer(clause)
+    if "=" in cleaned and cleaned.startswith("(") and (m := _ARITH_CHAIN.fullmatch(cleaned)):
+        return m.group(1)  # (35 + 70 = 105): the result of the computation in brackets
     if _is_bare(cleaned):
         return cleaned
-    nums = _NUMBER.findall(clause)
+    nums = _LAST_NUMBER.findall(clause)
     return nums[-1] if nums else clause
+
+
+_ARITH_CHAIN = re.compile(r"\(?[\d\s+\-*/×÷.,()]+=\s*(-?[\d.,]+)\s*\)?")
+_FOREIGN = re.compile(r"[^\x00-\x7f°²³±×÷π√∞≤≥≠−·½]")
 
 
 def _is_bare(text: str) -> bool:
     if "\n\n" in text:
         return False
+    if len(_FOREIGN.findall(text)) >= 2 and len(text) > 6:
+        return False  # prose in another script (Chinese, Arabic, Hindi, accented words): not a bare answer
     if "$" in text and any(w.lower() not in ("and", "or") for w in _WORD.findall(_INLINE_MATH.sub(" ", text))):
         return False  # "Special matrix: $M$", "$125$ miles": words outside the math (see _last_sentence_math)
     plain = re.sub(r"\\(?:text|mbox|textbf|mathrm|textrm|begin|end)\{[^{}]*\}", " ", text)
