@@ -21,12 +21,12 @@ def tiny_folder(tmp_path_factory):
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     chars = list(string.ascii_lowercase + string.digits + " +=?.\n")
-    vocab = {"<pad>": 0, "<unk>": 1, "<eos>": 2, "<s>": 3, **{c: i + 4 for i, c in enumerate(chars)}}
+    vocab = {"<pad>": 0, "<unk>": 1, "<eos>": 2, **{c: i + 3 for i, c in enumerate(chars)}}
     tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     tk.decoder = decoders.Fuse()
-    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>",
-                                  bos_token="<s>")  # CTranslate2's config needs a BOS token name
+    # no BOS token: the conversion must still give CTranslate2 a token name for it
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>")
     cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
                       pad_token_id=0, eos_token_id=2, bos_token_id=None, tie_word_embeddings=False)
@@ -112,9 +112,9 @@ def test_stop_string_cuts_text_and_row(ct2):
     assert cut.finish_reason == "stop" and cut.num_tokens < free.num_tokens
 
 
-def test_auto_backend_picks_ct2_for_local_models(tiny_folder):
-    assert auto_backend(None) == "ct2"
-    assert auto_backend(str(tiny_folder)) == "ct2"
+def test_auto_backend_picks_ct2_for_the_default_model(tiny_folder):
+    assert auto_backend(None) == auto_backend("smollm2") == auto_backend("/models/x.gguf") == "ct2"
+    assert auto_backend(str(tiny_folder)) == "transformers"   # folders: --backend ct2 explicitly
     assert auto_backend("HuggingFaceTB/SmolLM2-135M-Instruct") == "transformers"
 
 

@@ -149,6 +149,13 @@ def _convert(src: Path, gguf: str | None, tmp: Path, quantization: str) -> None:
     tok.save_pretrained(hf)
     out = tmp / "ct2"
     TransformersConverter(str(hf)).convert(str(out), quantization=quantization)
+    cfg_path = out / "config.json"  # CTranslate2 needs token names; a tokenizer without BOS has null
+    ct2_cfg = json.loads(cfg_path.read_text())
+    fallback = tok.eos_token or tok.unk_token or tok.pad_token or ""
+    for name in ("bos_token", "eos_token", "unk_token"):
+        if ct2_cfg.get(name) is None:
+            ct2_cfg[name] = fallback
+    cfg_path.write_text(json.dumps(ct2_cfg, indent=2))
     shutil.copy(hf / "tokenizer.json", out / "tokenizer.json")
     eos = {tok.eos_token_id, *_as_list(lm.generation_config.eos_token_id)} - {None}
     meta = {"source": str(src), "chat_template": getattr(tok, "chat_template", None) or None,

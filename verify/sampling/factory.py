@@ -16,7 +16,8 @@ def build_generator(backend: str, model: str | None = None, *, problems: Sequenc
     `model` means: a model path / hub id / "smollm2" (transformers, vllm), "smollm2", a .gguf
     file or a local model folder (ct2), the served model name (openai), a "module:function"
     (callable) or a samples file (replay). `backend="auto"` (the main job's default) is ct2 when
-    `ctranslate2` is installed and the model is local, else transformers (`auto_backend`).
+    `ctranslate2` is installed and the model is the default or a .gguf, else transformers
+    (`auto_backend`).
 
     >>> build_generator("replay", "missing.jsonl")   # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
@@ -50,17 +51,15 @@ def build_generator(backend: str, model: str | None = None, *, problems: Sequenc
 
 def auto_backend(model: str | None = None) -> str:
     """"ct2" (CTranslate2 int8, several times faster on CPU: benchmarks/sampling.py) when the
-    `ctranslate2` wheel is installed and `model` is the default, a .gguf file or a local folder;
-    "transformers" otherwise (hub ids, or no ctranslate2).
+    `ctranslate2` wheel is installed and `model` is the default SmolLM2 or a .gguf file;
+    "transformers" otherwise (hub ids, model folders: `--backend ct2` converts a local folder
+    of an architecture CTranslate2 supports).
 
     >>> auto_backend("HuggingFaceTB/SmolLM2-360M-Instruct")
     'transformers'
     """
     import importlib.util
-    from pathlib import Path
 
     if importlib.util.find_spec("ctranslate2") is None:
         return "transformers"
-    if model in (None, "smollm2", "default") or str(model).endswith(".gguf") or Path(str(model)).is_dir():
-        return "ct2"
-    return "transformers"
+    return "ct2" if model in (None, "smollm2", "default") or str(model).endswith(".gguf") else "transformers"
