@@ -59,7 +59,8 @@ def draw_curves(curves: dict, *, title: str = ""):
     families = list(lines) or ["(no curves)"]
     ncols = min(len(families), 2 if len(families) <= 4 else 3)
     nrows = math.ceil(len(families) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows + 0.45), dpi=120, squeeze=False,
+    width, height = (6.4, 3.8) if ncols == 1 else (4.2 * ncols, 3.2 * nrows)  # one method: one readable panel
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height + 0.45), dpi=120, squeeze=False,
                              sharex=True, sharey=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "osD^vP*X"
@@ -100,7 +101,7 @@ def draw_curves(curves: dict, *, title: str = ""):
     handles += [matplotlib.lines.Line2D([], [], color="0.75", lw=0.8, label="the other methods")] if len(lines) > 1 else []
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 4), fontsize=8, frameon=False)
     fig.suptitle(title or "accuracy against k", fontsize=11)
-    fig.tight_layout(rect=(0, 0.32 / (3.2 * nrows + 0.45), 1, 1))  # room for the legend
+    fig.tight_layout(rect=(0, 0.32 / (height + 0.45), 1, 1))  # room for the legend
     return fig
 
 
