@@ -6,19 +6,20 @@ the script exits cleanly when the folder is absent. Completions are passed in TR
 conversational form (``[{"role": "assistant", "content": text}]``) to both rewards.
 
 Rows, all on the same responses in one run:
-- ours, in-process (``jobs=1``); ours with 2 checking processes (``jobs=2``); ours through
+- ours, in-process (``jobs=1``); ours with 2 checking processes (``jobs=2``, `verify.rewards.pool`);
+  the checker's own `check_many(pairs, jobs=2)` (2 threads, structural work in worker processes); ours through
   `verify serve` (a subprocess on 127.0.0.1 with ``--jobs 2``, batches of 64 per request);
 - TRL's ``trl.rewards.accuracy_reward`` (Math-Verify ``parse``/``verify``);
 each from the main thread (one call on the whole list) and from 8 threads (the list split in
 8 parts, one call per thread, as a trainer's reward workers would). Off the main thread TRL
 turns Math-Verify's timeouts off (signal.alarm works only on the main thread), so its 8-thread
 row runs without any timeout; ours keeps its hard timeout everywhere.
-Each row runs once on a small warm-up slice first (imports, worker start-up); the time is the
-median of `--rounds` runs. Ratios are ours / TRL in rewards per second (> 1: ours is faster).
+Each row runs once on a small warm-up slice first (imports, worker start-up); a timed run
+scores the responses `--repeat` times over, and the time is the median of `--rounds` runs. Ratios are ours / TRL in rewards per second (> 1: ours is faster).
 Agreement: both rewards against each other and against Qwen's grading, with a 95% Wilson
 interval; an undecided (None) reward counts as a disagreement.
 
-    python benchmarks/rewards.py [--limit N] [--rounds R]
+    python benchmarks/rewards.py [--limit N] [--rounds R] [--repeat K]
 """
 from __future__ import annotations
 
@@ -99,6 +100,18 @@ class ServerReward:
         self.proc.wait(60)
 
 
+class CheckManyReward:
+    """The same reward on `verify.checker.check_many` (threads, structural work in worker processes)."""
+
+    def __call__(self, completions, solution, **kw) -> list:
+        from verify.checker import check_many
+        from verify.rewards.core import RewardValues
+
+        values = RewardValues()
+        pairs = [(g, c[-1]["content"]) for g, c in zip(solution, completions)]
+        return [values.of(r.verdict) for r in check_many(pairs, jobs=2)]
+
+
 def run(fn, completions, golds, threads: int) -> list:
     if threads == 1:
         return fn(completions, solution=golds)
@@ -138,6 +151,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=None, help="use the first N responses (default: all 800)")
     ap.add_argument("--rounds", type=int, default=3, help="timed runs per row (the median is shown)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="each timed run scores the responses this many times over (steadier timings)")
     args = ap.parse_args()
     if not DATA.is_file():
         print(f"skipped: {DATA} is not present")
@@ -148,6 +163,8 @@ def main() -> None:
     from verify.rewards import make_accuracy_reward
 
     completions, golds, labels = load(args.limit)
+    n_unique = len(completions)
+    completions, golds = completions * args.repeat, golds * args.repeat
     try:
         from trl.rewards import accuracy_reward as trl_reward
     except ImportError:
@@ -158,6 +175,7 @@ def main() -> None:
     try:
         candidates = [("ours, in-process", make_accuracy_reward(jobs=1)),
                       ("ours, 2 processes", make_accuracy_reward(jobs=2)),
+                      ("ours, check_many(jobs=2)", CheckManyReward()),
                       ("ours, verify serve --jobs 2", server)]
         if trl_reward is not None:
             candidates.append(("TRL accuracy_reward (Math-Verify)", trl_reward))
@@ -170,13 +188,16 @@ def main() -> None:
     finally:
         server.close()
     n = len(completions)
-    print(f"{n} responses (Qwen2.5-Math on MATH, {DATA.parent.name}); median of {args.rounds} runs\n")
+    print(f"{n_unique} responses (Qwen2.5-Math on MATH, {DATA.parent.name}), scored {args.repeat} times over "
+          f"per run ({n} rewards); median of {args.rounds} runs\n")
     print("| reward | threads | seconds | rewards/s | ours / TRL |")
     print("|---|---:|---:|---:|---:|")
     base = {t: s for name, t, s in rows if name.startswith("TRL")}
     for name, threads, secs in rows:
         ratio = f"{base[threads] / secs:.2f}x" if threads in base and not name.startswith("TRL") else ""
         print(f"| {name} | {threads} | {secs:.2f} | {n / secs:.1f} | {ratio} |")
+    outputs = {key: out[:n_unique] for key, out in outputs.items()}
+    n = n_unique
     ours = outputs[("ours, in-process", 1)]
     print()
     for (name, threads), out in outputs.items():
