@@ -32,11 +32,14 @@ MAX_CLAUSE = 2000  # characters after "the answer is" that are searched
 MAX_BOXES = 20  # only the last boxes are tried, so unclosed-brace floods stay linear
 MAX_BOX_CHARS = 20_000
 _BOX = re.compile(r"\\(?:begin)?(?:boxed|fbox)\b")  # \beginboxed{..}: a common malformation
-_ANSWER_IS = re.compile(r"(?i)(?:\banswer\s+is\b|\bréponse\s+est\b|\brespuesta\s+es\b|\bantwort\s+ist\b)"
-                        r"\s*:?[ \t]*([^\n]*)")
+_ANSWER_IS = re.compile(r"(?i)\banswer\s+is\b\s*:?[ \t]*([^\n]*)")
+# the same markers in other languages, tried only on texts that can hold them (a slower scan)
+_ANSWER_IS_INTL = re.compile(r"(?i)(?:\banswer\s+is\b|\bréponse\s+est\b|\brespuesta\s+es\b|\bantwort\s+ist\b)"
+                             r"\s*:?[ \t]*([^\n]*)")
 _HASHES = re.compile(r"####[ \t]*([^\n]*)")
-_ANSWER_COLON = re.compile(r"(?i)(?:\banswer\b|\bréponse\b|\brespuesta\b|\bantwort\b|\bответ\b|答案|最终答案)"
-                           r"\**[ \t]*[:：]\**[ \t]*([^\n]*)")
+_ANSWER_COLON = re.compile(r"(?i)\banswer\b\**[ \t]*[:：]\**[ \t]*([^\n]*)")
+_ANSWER_COLON_INTL = re.compile(r"(?i)(?:\banswer\b|\bréponse\b|\brespuesta\b|\bantwort\b|\bответ\b|答案|最终答案)"
+                                r"\**[ \t]*[:：]\**[ \t]*([^\n]*)")
 _A_LINE = re.compile(r"(?m)^A:[ \t]*(\S(?:[^\n]*\S)?)\s*\Z")  # "Training Verifiers" GSM8K: a last line "A: 18"
 _MC_WORD = re.compile(r"(?i)\b(?:option|choice)\s+(?:is\s+)?\(?([A-E])\)?(?![A-Za-z])")
 _MC_END = re.compile(r"\(([A-E])\)\s*(?:\.\s*)?$")  # no two adjacent \s*: those were quadratic
@@ -145,7 +148,7 @@ _FOREIGN = re.compile(r"[^\x00-\x7f°²³±×÷π√∞≤≥≠−·½]")
 def _is_bare(text: str) -> bool:
     if "\n\n" in text:
         return False
-    if len(_FOREIGN.findall(text)) >= 2 and len(text) > 6:
+    if not text.isascii() and len(text) > 6 and len(_FOREIGN.findall(text)) >= 2:
         return False  # prose in another script (Chinese, Arabic, Hindi, accented words): not a bare answer
     if "$" in text and any(w.lower() not in ("and", "or") for w in _WORD.findall(_INLINE_MATH.sub(" ", text))):
         return False  # "Special matrix: $M$", "$125$ miles": words outside the math (see _last_sentence_math)
@@ -244,7 +247,9 @@ def extract_answer(text: str, *, fallback_last_number: bool = True) -> str | Non
     boxed = _last_boxed(text)
     if boxed is not None:
         return clean_answer(boxed)
-    for pattern in (_ANSWER_IS, _HASHES, _ANSWER_COLON, _A_LINE):
+    intl = not text.isascii() or "espuesta" in text or "ntwort" in text
+    for pattern in ((_ANSWER_IS_INTL, _HASHES, _ANSWER_COLON_INTL, _A_LINE) if intl else
+                    (_ANSWER_IS, _HASHES, _ANSWER_COLON, _A_LINE)):
         found = None
         for found in pattern.finditer(text):
             pass
