@@ -217,7 +217,7 @@ def test_eval_run_samples_and_scores_on_ray(cluster, tmp_path):
     ray_res, local_res = run("ray"), run("local")
     for name in ("samples.jsonl", "scored.jsonl"):
         assert lines(tmp_path / "ray" / name) == lines(tmp_path / "local" / name)
-    assert ray_res.methods == local_res.methods
+    assert ray_res.results == local_res.results
 
 
 def test_cli_without_ray_says_how_to_install(monkeypatch, tmp_path):
