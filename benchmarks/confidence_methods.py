@@ -35,7 +35,7 @@ def per_problem(problems, spec):
     return np.array([float(s.method.exact(gp, scores_for(s, gp), [s.k]).value[0]) for gp in problems])
 
 
-def adaptive(problems, traces_by_pid, rule_name, confidence, k):
+def adaptive(problems, rule_name, confidence, k):
     from verify.sampling.adaptive import AdaptiveRule, simulate
     from verify.select.aggregate import majority_vote, weighted_vote
 
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"{'rule':<34}{'samples':>8}{'tokens':>8}{'accuracy':>9}{'95% CI':>17}")
     for name, rule, conf in (("beta 0.95 + majority", "beta", 0.95),
                              ("confidence 0.95 + confidence-vote", "confidence", 0.95)):
-        v, s, t = adaptive(problems, None, rule, conf, k)
+        v, s, t = adaptive(problems, rule, conf, k)
         lo, hi = bootstrap_ci(v, n_boot=args.n_boot)
         print(f"{name:<34}{s:>8.2f}{t:>8.0f}{v.mean():>9.3f}{f'[{lo:.3f}, {hi:.3f}]':>17}")
 

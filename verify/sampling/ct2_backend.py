@@ -159,8 +159,7 @@ def _convert(src: Path, gguf: str | None, tmp: Path, quantization: str) -> None:
     shutil.copy(hf / "tokenizer.json", out / "tokenizer.json")
     eos = {tok.eos_token_id, *_as_list(lm.generation_config.eos_token_id)} - {None}
     meta = {"source": str(src), "chat_template": getattr(tok, "chat_template", None) or None,
-            "eos_ids": sorted(eos), "bos_token": tok.bos_token, "eos_token": tok.eos_token,
-            "add_bos": bool(getattr(tok, "add_bos_token", False))}
+            "eos_ids": sorted(eos), "bos_token": tok.bos_token, "eos_token": tok.eos_token}
     (out / "verify.json").write_text(json.dumps(meta, indent=1))
 
 
@@ -241,13 +240,11 @@ class CT2Generator:
 
         def step(r: Any) -> bool:  # called once per generated token per row
             b = r.batch_id
-            if r.token_id in self.eos_ids:
-                ids[b].append(r.token_id)
-                lps[b].append(r.log_prob)
-                return True
             ids[b].append(r.token_id)
             lps[b].append(r.log_prob)
-            if stop and any(s in self.tok.decode(ids[b][-16:]) for s in stop):
+            if r.token_id in self.eos_ids:
+                return True
+            if stop and any(s in self.tok.decode(ids[b][-16:]) for s in stop):  # stop strings of <= 16 tokens
                 stopped[b] = True
                 return True
             return False
