@@ -188,3 +188,16 @@ def test_pool_waits_for_a_busy_worker_only_until_the_deadline():
         assert [x.equal for x in pool.check([("1", "1")] * 8, 5.0, deadline=time.monotonic() + 60)] == [True] * 8
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("query,prompt,response", [
+    # OpenRLHF decodes with skip_special_tokens=False: chat templates leave end-of-turn tokens behind
+    ("<|im_start|>assistant\nso the answer is 42.<|im_end|>", "<|im_start|>assistant\n", "so the answer is 42."),
+    ("Q: so it is 42.</s>", "Q:", " so it is 42."),
+    ("so \\boxed{42}<end_of_turn>\n<pad><pad>", "", "so \\boxed{42}"),
+    ("so the answer is 42.<\uff5cend\u2581of\u2581sentence\uff5c>", None, "so the answer is 42."),
+    ("a <|im_end|> in the middle stays: 42", "", "a <|im_end|> in the middle stays: 42"),
+])
+def test_openrlhf_response_loses_trailing_special_tokens(query, prompt, response):
+    assert response_of(query, prompt) == response
+    assert reward_lists([query], [prompt], ["42"])["rewards"] == [1.0]

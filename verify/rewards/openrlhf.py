@@ -14,16 +14,26 @@ inside the prompt is never taken for the model's answer.
 """
 from __future__ import annotations
 
+import re
+
 from verify.checker.equivalence import DEFAULT_TIMEOUT
 from verify.rewards.core import RewardValues, check_batch, outcome
 
 
+# end-of-turn and padding tokens left in the text: OpenRLHF decodes with skip_special_tokens=False
+_SPECIAL_TAIL = re.compile(r"(?:\s|<\|[^<>|\s]{1,40}\|>|<\uff5c[^<>\s]{1,40}\uff5c>|</s>|<eos>|<pad>|<end_of_turn>)+\Z")
+
+
 def response_of(query: str, prompt: str | None) -> str:
-    """The response part of an OpenRLHF query (prompt + response)."""
+    """The response part of an OpenRLHF query (prompt + response), without trailing special tokens.
+
+    >>> response_of("Q: 1+1? A: so it is 2.<|im_end|><|endoftext|>", "Q: 1+1? A:")
+    ' so it is 2.'
+    """
     query = "" if query is None else str(query)
     if prompt and query.startswith(prompt):
-        return query[len(prompt):]
-    return query
+        query = query[len(prompt):]
+    return _SPECIAL_TAIL.sub("", query)
 
 
 def reward_lists(queries, prompts, labels, *, values: RewardValues = RewardValues(undecided=0.0), jobs: int = 1,
