@@ -201,3 +201,19 @@ def test_pool_waits_for_a_busy_worker_only_until_the_deadline():
 def test_openrlhf_response_loses_trailing_special_tokens(query, prompt, response):
     assert response_of(query, prompt) == response
     assert reward_lists([query], [prompt], ["42"])["rewards"] == [1.0]
+
+
+def test_trl_and_verl_also_ignore_trailing_special_tokens():
+    assert accuracy_reward(["so the answer is 42.<|im_end|>"], solution=["42"]) == [1.0]
+    assert compute_score("s", "so the answer is 42.</s>", "42") == 1.0
+    assert compute_score_batch(["s"] * 8, ["so it is 42.<|eot_id|>"] * 8, ["42"] * 8, jobs=2) == [1.0] * 8
+
+
+def test_special_token_stripping_is_linear_on_hostile_text():
+    from verify.rewards.core import strip_special_tail
+
+    t0 = time.monotonic()
+    assert strip_special_tail(" " * 200_000 + "x") == " " * 200_000 + "x"
+    assert strip_special_tail("<pad>" * 50_000) == ""
+    assert strip_special_tail("42" + " <|im_end|>\n" * 20_000) == "42"
+    assert time.monotonic() - t0 < 2.0

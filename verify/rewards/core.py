@@ -16,6 +16,7 @@ is safe from any thread, asyncio task, process or Ray actor.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from verify.checker.equivalence import DEFAULT_TIMEOUT, check
 from verify.records.types import Verdict
 
+# end-of-turn and padding tokens a decoder left at the end (OpenRLHF decodes with skip_special_tokens=False)
+_SPECIAL_AT_END = re.compile(r"(?:<\|[^<>|\s]{1,40}\|>|<\uff5c[^<>\s]{1,40}\uff5c>|</s>|<eos>|<pad>|<end_of_turn>)\Z")
 IN_PROCESS_BELOW = 8  # smaller batches are checked in the calling thread: a worker round trip costs more
 
 
@@ -51,6 +54,22 @@ def outcome(v: Verdict) -> str:
     if v.equal:
         return "correct"
     return "no_answer" if v.pred_answer is None else "wrong"
+
+
+def strip_special_tail(text: str) -> str:
+    """`text` without trailing special tokens such as ``<|im_end|>``, ``</s>``, ``<pad>``.
+
+    >>> strip_special_tail("so it is 2.<|im_end|><|endoftext|>")
+    'so it is 2.'
+    """
+    end = len(text)
+    while True:  # one token at a time, each searched in the 64 characters before `end`: linear, no copies
+        while end and text[end - 1].isspace():
+            end -= 1
+        m = _SPECIAL_AT_END.search(text, max(0, end - 64), end)
+        if m is None:
+            return text[:end]
+        end = m.start()
 
 
 def score(v: Verdict, values: RewardValues = RewardValues()) -> float | None:

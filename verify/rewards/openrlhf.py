@@ -14,14 +14,10 @@ inside the prompt is never taken for the model's answer.
 """
 from __future__ import annotations
 
-import re
-
 from verify.checker.equivalence import DEFAULT_TIMEOUT
-from verify.rewards.core import RewardValues, check_batch, outcome
+from verify.rewards.core import RewardValues, check_batch, outcome, strip_special_tail
 
 
-# end-of-turn and padding tokens left in the text: OpenRLHF decodes with skip_special_tokens=False
-_SPECIAL_TAIL = re.compile(r"(?:\s|<\|[^<>|\s]{1,40}\|>|<\uff5c[^<>\s]{1,40}\uff5c>|</s>|<eos>|<pad>|<end_of_turn>)+\Z")
 
 
 def response_of(query: str, prompt: str | None) -> str:
@@ -33,7 +29,7 @@ def response_of(query: str, prompt: str | None) -> str:
     query = "" if query is None else str(query)
     if prompt and query.startswith(prompt):
         query = query[len(prompt):]
-    return _SPECIAL_TAIL.sub("", query)
+    return strip_special_tail(query)
 
 
 def reward_lists(queries, prompts, labels, *, values: RewardValues = RewardValues(undecided=0.0), jobs: int = 1,

@@ -15,7 +15,7 @@ The gold answer comes from the ``solution`` column, else ``answer`` (or the colu
 from __future__ import annotations
 
 from verify.checker.equivalence import DEFAULT_TIMEOUT
-from verify.rewards.core import RewardValues, check_batch, outcome
+from verify.rewards.core import RewardValues, check_batch, outcome, strip_special_tail
 
 GOLD_COLUMNS = ("solution", "answer")
 
@@ -69,7 +69,7 @@ class AccuracyReward:
         return golds
 
     def __call__(self, completions, solution=None, answer=None, **kwargs) -> list[float | None]:
-        texts = [completion_text(c) for c in completions]
+        texts = [strip_special_tail(completion_text(c)) for c in completions]
         golds = self._golds(len(texts), solution, answer, kwargs)
         verdicts = check_batch(list(zip(golds, texts)), jobs=self.jobs, timeout=self.timeout)
         rewards = [self.values.of(v) for v in verdicts]

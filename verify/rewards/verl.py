@@ -17,7 +17,7 @@ uses absolute imports only.
 from __future__ import annotations
 
 from verify.checker.equivalence import DEFAULT_TIMEOUT
-from verify.rewards.core import RewardValues, check_batch, outcome
+from verify.rewards.core import RewardValues, check_batch, outcome, strip_special_tail
 
 
 def _result(v, values: RewardValues, details: bool):
@@ -35,7 +35,7 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, *, d
                   correct: float = 1.0, wrong: float = 0.0, no_answer: float = 0.0, undecided: float = 0.0,
                   timeout: float | None = DEFAULT_TIMEOUT, **_ignored):
     """Score one response: a float, or with ``details=True`` a dict with ``score`` and the verdict."""
-    (v,) = check_batch([(ground_truth, solution_str)], jobs=1, timeout=timeout)
+    (v,) = check_batch([(ground_truth, strip_special_tail(str(solution_str)))], jobs=1, timeout=timeout)
     return _result(v, RewardValues(correct, wrong, no_answer, undecided), details)
 
 
@@ -46,5 +46,6 @@ def compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos=
     if len(solution_strs) != len(ground_truths):
         raise ValueError(f"{len(solution_strs)} responses but {len(ground_truths)} ground truths")
     values = RewardValues(correct, wrong, no_answer, undecided)
-    verdicts = check_batch(list(zip(ground_truths, solution_strs)), jobs=jobs, timeout=timeout)
+    texts = [strip_special_tail(str(t)) for t in solution_strs]
+    verdicts = check_batch(list(zip(ground_truths, texts)), jobs=jobs, timeout=timeout)
     return [_result(v, values, details) for v in verdicts]
