@@ -49,6 +49,10 @@ def dies_once(prompt, n, params):
     return seeded(prompt, n, params)
 
 
+def too_many(prompt, n):
+    return ["x"] * (n + 1)
+
+
 def slow(prompt, n, params):
     time.sleep(0.4)
     return seeded(prompt, n, params)
@@ -218,6 +222,24 @@ def test_eval_run_samples_and_scores_on_ray(cluster, tmp_path):
     for name in ("samples.jsonl", "scored.jsonl"):
         assert lines(tmp_path / "ray" / name) == lines(tmp_path / "local" / name)
     assert ray_res.results == local_res.results
+
+
+def test_bad_generator_and_bad_model_fail_with_one_line(cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from verify.commands.app import app
+    from verify.errors import InputError
+
+    with pytest.raises(InputError, match=r"^field 'generator': the generator function returned 4 completions, "
+                                         r"expected n=3$"):
+        sample_to_file(PROBLEMS[:1], None, tmp_path / "a.jsonl", n=3, progress=False,
+                       executor=ray_executor(too_many))
+    a = tmp_path / "a.jsonl"
+    assert not a.exists() or not a.read_text()  # nothing written for the failed job
+    r = CliRunner().invoke(app, ["sample", "-d", "arith", "--limit", "2", "--backend", "replay", "--model",
+                                 str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "b.jsonl"), "--quiet",
+                                 "--engine", "ray", "--ray-address", cluster["address"], "--ray-workers", "1"])
+    assert (r.exit_code, r.output) == (2, f"error: {tmp_path / 'missing.jsonl'}: file not found\n")
 
 
 def test_cli_without_ray_says_how_to_install(monkeypatch, tmp_path):

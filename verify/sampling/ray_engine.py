@@ -78,8 +78,9 @@ def ray_map(items: Sequence[tuple[int, Any]], factory: Callable[[], Any], call: 
     actors that each hold `obj = factory()`; results come back in completion order.
 
     One item is one Ray Data block and one task, so a dead worker costs one item's retry.
-    An exception raised by `call` (bad model output, a bad generator function) is re-raised
-    here as itself when it is a `VerifyError`, so the CLI still answers with one line.
+    A `VerifyError` raised by `call` (a bad generator function, a bad scorer) comes back as
+    a result and is raised here as itself, so the CLI still answers with one line; Ray
+    would wrap it in a `UserCodeException` that has lost its type by the time it arrives.
     """
     if not items:
         return
@@ -102,38 +103,36 @@ def ray_map(items: Sequence[tuple[int, Any]], factory: Callable[[], Any], call: 
                         batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=workers),
                         num_cpus=cpus_per_worker,
                         num_gpus=gpus_per_worker or None)
-    try:
-        for row in ds.iter_rows():
-            yield int(row["key"]), pickle.loads(row["result"])
-    except Exception as exc:  # Ray wraps the worker's exception; surface ours unwrapped
-        inner = _verify_error(exc)
-        if inner is not None:
-            raise inner from None
-        raise
-
-
-def _verify_error(exc: BaseException | None) -> VerifyError | None:
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, VerifyError):
-            return exc
-        nxt = getattr(exc, "cause", None)
-        exc = nxt if isinstance(nxt, BaseException) else exc.__cause__
-        seen += 1
-    return None
+    for row in ds.iter_rows():
+        ok, value = pickle.loads(row["result"])
+        if not ok:
+            raise value
+        yield int(row["key"]), value
 
 
 class _Worker:
     """A Ray Data actor: holds one object built by `factory` and applies `call` to each item."""
 
     def __init__(self, factory: Callable[[], Any], call: Callable[[Any, Any], Any]):
-        self.obj, self.call = factory(), call
+        self.obj, self.call, self.error = None, call, None
+        try:
+            self.obj = factory()
+        except VerifyError as exc:  # a bad --model: every item reports it (Ray would restart us forever)
+            self.error = exc
+
+    def _run(self, payload: Any) -> tuple[bool, Any]:
+        if self.error is not None:
+            return False, self.error
+        try:
+            return True, self.call(self.obj, payload)
+        except VerifyError as exc:  # bad input, not a failure of the worker: no retry, one line
+            return False, exc
 
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
         keys = batch.column("key").to_pylist()
-        results = [pickle.dumps(self.call(self.obj, pickle.loads(p))) for p in batch.column("payload").to_pylist()]
+        results = [pickle.dumps(self._run(pickle.loads(p))) for p in batch.column("payload").to_pylist()]
         return pa.table({"key": pa.array(keys, pa.int64()), "result": pa.array(results, pa.binary())})
 
 
