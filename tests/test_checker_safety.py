@@ -264,3 +264,18 @@ def test_check_many_in_order_from_threads():
         assert all(0 <= r.seconds < DEFAULT_TIMEOUT + SPAWN_MARGIN for r in results[k])
     with pytest.raises(ValueError):
         check_many(cases, jobs=0)
+
+
+def test_a_reused_worker_that_died_idle_is_replaced():
+    """An idle worker killed between two checks (its parent-death signal fires when the thread
+    that started it ends) costs a fresh worker, not a 'crashed' verdict."""
+    from verify.checker.worker import POOL
+
+    check(*STRUCTURAL, isolate=True)
+    w = POOL._acquire()
+    POOL._release(w)
+    w.proc.kill()
+    w.proc.wait(5)
+    w.proc.poll = lambda: None  # the race: it looked alive when the pool handed it out
+    v = check(*STRUCTURAL, isolate=True)
+    assert (v.equal, v.method) == (True, "structural"), v

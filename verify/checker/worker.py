@@ -65,6 +65,7 @@ class _Worker:
             stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
         )
         self.buf = b""
+        self.reused = False  # set once it has answered and gone back to the idle list
         ready = self._read_line(time.monotonic() + STARTUP_LIMIT_S)
         if ready.strip() != b'"ready"':
             self.kill()
@@ -126,6 +127,7 @@ class _Pool:
         return _Worker()
 
     def _release(self, w: _Worker) -> None:
+        w.reused = True
         with self.lock:
             if len(self.idle) < MAX_IDLE and self.pid == os.getpid():
                 self.idle.append(w)
@@ -133,10 +135,26 @@ class _Pool:
         w.kill()
 
     def run(self, payload: dict, timeout: float) -> dict:
-        """Send one request to a worker; raise WorkerTimeout / WorkerCrashed (worker discarded)."""
+        """Send one request to a worker; raise WorkerTimeout / WorkerCrashed (worker discarded).
+
+        An idle worker can die between its last answer and this request (its parent-death signal
+        fires when the thread that started it ends); when a reused worker crashes at once, the
+        request goes to one fresh worker within the time that is left."""
+        t0 = time.monotonic()
         w = self._acquire()
         try:
             out = w.request(payload, timeout)
+        except WorkerCrashed:
+            w.kill()
+            left = timeout - (time.monotonic() - t0)
+            if not w.reused or left <= 0:
+                raise
+            w = _Worker()
+            try:
+                out = w.request(payload, left)
+            except BaseException:
+                w.kill()
+                raise
         except BaseException:
             w.kill()
             raise
