@@ -71,6 +71,9 @@ class RunConfig:
     base_url: str | None = None
     tensor_parallel_size: int = 1
     threads: int | None = None          # torch CPU threads (transformers backend); None: torch's default
+    engine: str = "local"               # "ray": sample and score on a Ray cluster (verify.sampling.ray_engine)
+    ray_address: str | None = None      # None with engine="ray": start a local Ray instance
+    ray_workers: int | None = None      # None: one worker per CPU (per tensor_parallel_size GPUs for vllm)
     prices: Prices = field(default_factory=Prices)
     n_boot: int = 2000
     baseline: bool = True               # add `single` as the 1-sample reference row
@@ -116,6 +119,9 @@ def plan_n(methods: Sequence[str | MethodSpec], n: int | None) -> int:
         return need if any(k is not None for k in ks) else 8
     if n < need:
         raise InputError(f"-n {n} is smaller than k={need} asked by a method; use -n {need} or more", field="n")
+    from verify.sampling.run import MAX_SAMPLES
+    if n > MAX_SAMPLES:  # before "sampling 4e13 traces": a MemoryError later on
+        raise InputError(f"-n {n} is more than {MAX_SAMPLES} samples per problem", field="n")
     return n
 
 
@@ -154,7 +160,14 @@ def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
         _say(cfg, f"samples: all {len(problems) * n} already in {out}")
         return {"sampled": 0, "already": len(problems) * n, "seconds": 0.0}
     _say(cfg, plan_sampling(out, have, n, extend=cfg.extend))
-    if generator is None:
+    executor = None
+    if generator is None and cfg.engine == "ray":  # each Ray worker builds the generator; we only write
+        from verify.sampling.ray_engine import generator_executor
+        executor = generator_executor(cfg.backend, cfg.model, address=cfg.ray_address,
+                                      workers=cfg.ray_workers, problems=problems, dtype=cfg.dtype,
+                                      device=cfg.device, base_url=cfg.base_url,
+                                      tensor_parallel_size=cfg.tensor_parallel_size, seed=cfg.seed)
+    elif generator is None:
         from verify.sampling.factory import build_generator
         _say(cfg, f"loading generator: backend={cfg.backend} model={cfg.model or 'smollm2 (default)'}")
         generator = build_generator(cfg.backend, cfg.model, problems=problems, dtype=cfg.dtype,
@@ -165,7 +178,7 @@ def sample_stage(cfg: RunConfig, problems: list[Problem], n: int, out: Path,
     rep = sample_to_file(problems, generator, out, n=n, params=params, batch_size=cfg.batch_size,
                          prompt=lambda p: build_prompt(p, family), backend=getattr(generator, "backend", cfg.backend),
                          model=cfg.model or getattr(generator, "name", None) or "smollm2",
-                         progress=cfg.progress)
+                         progress=cfg.progress, executor=executor)
     return {"sampled": rep.written, "already": rep.already, "seconds": round(rep.seconds, 2)}
 
 
@@ -183,9 +196,17 @@ def score_stage(cfg: RunConfig, problems: list[Problem], samples: Path, out: Pat
                          "--out-dir (or delete scored.jsonl to rescore)", path=str(out), field="prm")
     stamp.write_text(name + "\n")
     engine = "vllm" if cfg.backend == "vllm" else "transformers"  # a vLLM run scores its PRM with vLLM too
-    scorer = load_scorer(spec, device=cfg.device or "cpu", engine=engine)
+    executor = None
+    if cfg.engine == "ray":  # each Ray worker loads the PRM; we only write
+        from prm.ray_scoring import RayScoreExecutor
+        device = cfg.device or "cpu"
+        scorer = executor = RayScoreExecutor(spec, address=cfg.ray_address, workers=cfg.ray_workers,
+                                             gpus_per_worker=0.0 if device == "cpu" else 1.0,
+                                             device=device, engine=engine)
+    else:
+        scorer = load_scorer(spec, device=cfg.device or "cpu", engine=engine)
     stats = score_samples(samples, out, scorer, questions=questions, batch_size=cfg.batch_size,
-                          progress=cfg.progress)
+                          progress=cfg.progress, executor=executor)
     stats["prm"] = getattr(scorer, "name", "") or str(cfg.prm or DEFAULT_PRM)
     return stats
 
@@ -194,8 +215,29 @@ def run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Proble
     """Run (or resume) an eval into `cfg.out_dir` and return what results.json holds.
 
     `generator` (any object with the Generator protocol, see verify.sampling.base) and
-    `problems` override the backend and dataset options, for the Python API.
+    `problems` override the backend and dataset options, for the Python API. The run
+    folder's samples.jsonl and scored.jsonl are held (checked to be ours, locked against a
+    second run) for the whole run: see `verify.records.outputs.claim_output`.
     """
+    from contextlib import ExitStack
+
+    from verify.records.outputs import TRACES, claim_output
+    out_dir = Path(cfg.out_dir)
+    inputs = [cfg.data_file] if cfg.data_file else []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # a file in the way or no permission: _run_eval names the folder
+    with ExitStack() as held:
+        if out_dir.is_dir():
+            for name in ("samples.jsonl", "scored.jsonl"):
+                # scored.jsonl only if present: an empty one would trip the PRM stamp check of score_stage
+                if name == "samples.jsonl" or (out_dir / name).exists():
+                    held.enter_context(claim_output(out_dir / name, kind=TRACES, inputs=inputs, option="--out-dir"))
+        return _run_eval(cfg, generator=generator, problems=problems)
+
+
+def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Problem] | None = None) -> EvalResults:
     from evals.benchmarks import Fields, load_problems
     from evals.evaluate import evaluate_samples
 

@@ -6,7 +6,9 @@ sampler's own splitter `verify.records.steps.split_steps` and the same separator
 scoring sees the steps sampling would have written) and
 `step_scores`, one per step. Like sampling, scoring is resumable: traces whose
 (problem_id, sample_index) are already in the output are skipped, a torn last line left by
-a crash is cut first, and results are appended one batch at a time.
+a crash is cut first (only from a file that is provably a samples file: anything else is
+refused untouched), the output is locked against a second writer for the whole run, and
+results are appended one batch at a time.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from verify.errors import InputError
-from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, read_traces, repair_tail
+from verify.records.io import append_jsonl, get_field, iter_jsonl, read_traces
+from verify.records.outputs import TRACES, claim_output, refuse_same_file
 from verify.progress import StageBar
 from verify.records.steps import DEFAULT_SEP, split_steps
 
@@ -50,7 +53,7 @@ def load_questions(path: str | Path) -> dict[str, str]:
 
 def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
                   questions: dict[str, str] | None = None, batch_size: int = 16,
-                  progress: bool = True, step_sep: str = DEFAULT_SEP) -> dict[str, int]:
+                  progress: bool = True, step_sep: str = DEFAULT_SEP, executor: Any = None) -> dict[str, int]:
     """Append every trace of `in_path` with `step_scores` to `out_path`; resume if it exists.
 
     The question of a trace is `questions[problem_id]` when `questions` is given (a missing
@@ -59,6 +62,10 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     Each output trace records `meta["prm_tokens"]`, the scorer's forward tokens spent on it
     (0 for programmatic scorers; see `CheckedScorer.tokens_per_item`), for cost accounting.
     Returns counts: total, skipped (already scored), scored, no_question.
+
+    `executor` scores the batches elsewhere (`prm.ray_scoring.RayScoreExecutor`, which builds
+    the scorer on each worker from `scorer`'s spec): it gets `[(key, items), ...]` and yields
+    `(key, score_chunk(...))` in any order; this function stays the only writer.
 
     >>> import json, tempfile
     >>> src, dst = tempfile.mktemp(suffix=".jsonl"), tempfile.mktemp(suffix=".jsonl")
@@ -69,27 +76,47 @@ def score_samples(in_path: str | Path, out_path: str | Path, scorer: Any, *,
     [0.95, 0.05]
     """
     from prm.scorers import CheckedScorer, load_scorer
+    refuse_same_file(out_path, [in_path], "--out")  # before reading: X --out X would score nothing
     traces = read_traces(in_path)  # bad input and a bad --out fail before a PRM is loaded
-    check_writable(out_path)
-    checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
-    out_path = Path(out_path)
-    done: set[tuple[str, int]] = set()
-    if out_path.exists():
-        repair_tail(out_path)
-        done = {(t.problem_id, t.sample_index) for t in read_traces(out_path)}
+    with claim_output(out_path, kind=TRACES, inputs=[in_path]):  # checked, locked, torn tail cut
+        out_path = Path(out_path)
+        done = {(t.problem_id, t.sample_index) for t in read_traces(out_path)} if out_path.exists() else set()
+        checked = None if executor is not None else \
+            scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
+        return _score(traces, done, out_path, checked, questions, in_path, batch_size, progress, step_sep,
+                      executor)
+
+
+def score_chunk(checked: Any, items: list) -> tuple[list[list[float]], list[int]]:
+    """Score one batch of `(question, steps)` items: (step scores, forward tokens per item)."""
+    before = checked.forward_tokens
+    scores = checked.score_batch(items) if items else []
+    return scores, checked.tokens_per_item(items, checked.forward_tokens - before)
+
+
+def _score(traces: list, done: set, out_path: Path, checked: Any, questions: dict[str, str] | None,
+           in_path: str | Path, batch_size: int, progress: bool, step_sep: str, executor: Any = None) -> dict[str, int]:
     todo = [t for t in traces if (t.problem_id, t.sample_index) not in done]
     stats = {"total": len(traces), "skipped": len(traces) - len(todo), "scored": 0, "no_question": 0}
+
+    def chunks():  # lazily: the local engine writes batch b before it reads the questions of b + 1
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
+            items = []
+            for t in chunk:
+                steps = t.steps or split_steps(t.text, step_sep)
+                items.append((_question(t, questions, in_path, traces), steps))
+                stats["no_question"] += items[-1][0] == ""
+            yield start, chunk, items
+
+    if executor is None:
+        results = ((chunk, items, score_chunk(checked, items)) for _, chunk, items in chunks())
+    else:
+        by_key = {key: (chunk, items) for key, chunk, items in chunks()}
+        results = (by_key.pop(key) + (got,) for key, got in executor([(k, v[1]) for k, v in by_key.items()])
+                   if key in by_key)  # a retried batch handed back twice is written once
     bar = StageBar("scoring", len(todo), unit="traces", enabled=progress)
-    for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
-        items = []
-        for t in chunk:
-            steps = t.steps or split_steps(t.text, step_sep)
-            items.append((_question(t, questions, in_path, traces), steps))
-            stats["no_question"] += items[-1][0] == ""
-        before = checked.forward_tokens
-        scores = checked.score_batch(items) if items else []
-        tokens = checked.tokens_per_item(items, checked.forward_tokens - before)
+    for chunk, items, (scores, tokens) in results:
         records = [replace(t, steps=tuple(steps), step_scores=tuple(s), meta={**t.meta, "prm_tokens": n}).to_dict()
                    for t, (_, steps), s, n in zip(chunk, items, scores, tokens)]
         append_jsonl(out_path, records)

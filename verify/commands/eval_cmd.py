@@ -20,7 +20,10 @@ from verify.errors import VerifyError
 # options that only run mode reads: given with --samples they are refused, not ignored
 RUN_MODE_ONLY = ["dataset", "data_file", "split", "question_field", "answer_field", "id_field", "model", "backend",
                  "prm", "n", "out_dir", "limit", "temperature", "top_p", "max_tokens", "batch_size", "device",
-                 "dtype", "base_url", "tensor_parallel_size", "threads", "extend", "quiet"]
+                 "dtype", "base_url", "tensor_parallel_size", "threads", "engine", "ray_address", "ray_workers",
+                 "extend", "quiet"]
+# options that only --samples reads: given in run mode they are refused
+SAMPLES_ONLY = ["fmt"]
 
 
 def command(
@@ -78,6 +81,9 @@ def command(
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Run mode: OpenAI-compatible server URL."),
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", help="Run mode: vLLM GPUs per model."),
     threads: Optional[int] = opt.threads("Run mode: "),
+    engine: str = typer.Option("local", "--engine", help="Run mode: local, or ray (sample and score on Ray)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Run mode: Ray cluster to join."),
+    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Run mode: Ray workers."),
     price_in: Optional[float] = typer.Option(None, "--price-in", help="Prompt price per million tokens."),
     price_out: Optional[float] = typer.Option(None, "--price-out", help="Generated-token price per million."),
     prm_price: Optional[float] = typer.Option(None, "--prm-price", help="PRM forward-token price per million."),
@@ -93,11 +99,11 @@ def command(
     for name, price in (("--price-in", price_in), ("--price-out", price_out), ("--prm-price", prm_price)):
         check_range(name, price, low=0)
     if samples is None:
-        if fmt != "verify":
-            typer.echo("error: --format applies to --samples only", err=True)
-            raise typer.Exit(2)
+        refuse_unused(ctx, SAMPLES_ONLY, "applies to --samples only")
         opt.refuse_backend_options(ctx, backend)
         temperature, top_p, max_tokens = opt.sampling_values(dataset or "arith", temperature, top_p, max_tokens)
+        if engine not in ("local", "ray"):
+            raise typer.BadParameter(f"must be local or ray, not {engine!r}", param_hint="--engine")
         check_range("--temperature", temperature, low=0)
         check_range("--top-p", top_p, low=0, high=1, low_open=True)
         check_range("--max-tokens", max_tokens, low=1)
@@ -106,9 +112,10 @@ def command(
                       model=model, backend=backend, prm=prm, n=n, out_dir=str(out_dir), limit=limit,
                       seed=seed, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
                       batch_size=batch_size, reduce=reduce, dtype=dtype, device=device, base_url=base_url,
-                      tensor_parallel_size=tensor_parallel_size, n_boot=n_boot, extend=extend, subsets=subsets,
+                      tensor_parallel_size=tensor_parallel_size, n_boot=n_boot, engine=engine,
                       split=split, question_field=question_field, answer_field=answer_field, id_field=id_field,
                       threads=threads, progress=not quiet,
+                      ray_address=ray_address, ray_workers=ray_workers, extend=extend, subsets=subsets,
                       groups=tuple(group), grade=grade, tie=tie, drop_unfinished=drop_unfinished,
                       mc_trials=mc_trials),
                  prices=(price_in, price_out, prm_price), pareto=pareto,
@@ -126,7 +133,9 @@ def command(
         elif milestone:  # logs and pipes get one line per stage, not a moving counter
             print(msg, file=sys.stderr, flush=True)
 
+    from verify.records.outputs import refuse_overlap
     try:
+        refuse_overlap({"--json": json_out, "--per-problem": per_problem, "--plot": plot}, {"--samples": samples})
         traces = load_samples(samples, fmt)
         report = evaluate_samples(traces, method, reduce=reduce, subsets=subsets, groups=group, grade=grade,
                                   tie=tie, drop_unfinished=drop_unfinished, seed=seed, n_boot=n_boot,

@@ -16,7 +16,7 @@ import typer
 
 from verify.commands import _options as opt
 from verify.commands._shell import fail, refuse_unused
-from verify.errors import InputError, VerifyError
+from verify.errors import InputError, UnknownSpecError, VerifyError
 
 app = typer.Typer(help="Process reward models: train, score, evaluate.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -50,9 +50,13 @@ def eval_command(
 ) -> None:
     """ProcessBench: accuracy on erroneous and on correct samples, F1, step AUROC (95% CIs)."""
     _refuse_model_options(ctx, prm)
+    from verify.commands import check_range
+    check_range("--threshold", threshold, low=0, high=1)  # nan was accepted and printed F1 0.000
     from prm.processbench import evaluate_processbench
     from prm.scorers import load_scorer
+    from verify.records.outputs import refuse_overlap
     try:
+        refuse_overlap({"--json": json_out, "--records": records}, {"--data": data})
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
                                        records=records, n_boot=n_boot, seed=seed, progress=not quiet,
@@ -110,6 +114,9 @@ def score_command(
     spec: Optional[str] = typer.Option(None, "--spec", help="Step-tag spec for a model directory without one."),
     step_sep: str = typer.Option("\\n\\n", "--step-sep",
                                  help="Split traces without `steps` on this (as `verify sample` does)."),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (a Ray cluster)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: start one)."),
+    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1, help="Ray workers, one scorer each."),
     quiet: bool = opt.quiet(),
 ) -> None:
     """Add `step_scores` to every trace of a samples file (resumable)."""
@@ -119,9 +126,18 @@ def score_command(
     from verify.records.steps import parse_sep
     try:
         qs = load_questions(questions) if questions is not None else None
-        scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
+        kw = dict(device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
+        if engine not in ("local", "ray"):
+            raise UnknownSpecError(f"--engine must be local or ray, not {engine!r}")
+        executor = None
+        if engine == "ray":  # each Ray worker loads its own scorer; this process only writes
+            from prm.ray_scoring import RayScoreExecutor
+            scorer = executor = RayScoreExecutor(prm, address=ray_address, workers=ray_workers,
+                                                 gpus_per_worker=1.0 if device.startswith("cuda") else 0.0, **kw)
+        else:
+            scorer = load_scorer(prm, **kw)
         stats = score_samples(samples, out, scorer, questions=qs, batch_size=batch_size, progress=not quiet,
-                              step_sep=parse_sep(step_sep))
+                              step_sep=parse_sep(step_sep), executor=executor)
     except VerifyError as exc:
         fail(exc)
     typer.echo(f"scored {stats['scored']} traces, {stats['skipped']} already in {out} "

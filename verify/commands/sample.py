@@ -46,6 +46,11 @@ def command(
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size"),
     data_parallel_size: int = typer.Option(1, "--data-parallel-size"),
     threads: Optional[int] = opt.threads(),
+    engine: str = typer.Option("local", "--engine", help="local (this process) or ray (a Ray cluster)"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                              help="Ray cluster to join (default: start one here)"),
+    ray_workers: Optional[int] = typer.Option(None, "--ray-workers", min=1,
+                                              help="Ray workers, one generator each (default: fill the cluster)"),
     quiet: bool = opt.quiet(),
 ) -> None:
     """Sample N reasoning traces per problem into OUT (one trace per line, resumable)."""
@@ -75,13 +80,21 @@ def command(
                                 seed=seed)
         rule = AdaptiveRule(budget=n, round_size=round_size, rule=adaptive_rule, confidence=confidence) \
             if adaptive else None
-        gen = build_generator(backend, model, problems=problems, dtype=dtype, base_url=base_url,
-                              tensor_parallel_size=tensor_parallel_size, data_parallel_size=data_parallel_size,
-                              seed=seed, threads=threads)
+        if engine not in ("local", "ray"):
+            raise ValueError(f"--engine must be local or ray, not {engine!r}")
+        build_kw = dict(problems=problems, dtype=dtype, base_url=base_url, tensor_parallel_size=tensor_parallel_size,
+                        data_parallel_size=data_parallel_size, seed=seed, threads=threads)
+        gen = executor = None
+        if engine == "ray":  # each Ray worker builds its own generator; this process only writes
+            from verify.sampling.ray_engine import generator_executor
+            executor = generator_executor(backend, model, address=ray_address, workers=ray_workers, **build_kw)
+        else:
+            gen = build_generator(backend, model, **build_kw)
         report = sample_to_file(problems, gen, out, n=n, params=params, batch_size=batch_size,
                                 prompt=lambda p: build_prompt(p, family), step_sep=parse_sep(step_sep),
                                 backend=backend, model=model or getattr(gen, "name", None), adaptive=rule,
-                                progress=not quiet)
+                                progress=not quiet, executor=executor,
+                                inputs=(data_file, model if backend == "replay" else None))
     except (VerifyError, ValueError) as exc:
         fail(exc)
     typer.echo(report.summary())

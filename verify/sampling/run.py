@@ -1,7 +1,8 @@
 """Resumable sampling to a JSONL file: N traces per problem, one line per trace.
 
 Crash safety (see verify/records/io.py): every batch is appended as whole lines in one `os.write`
-and fsynced; a run first cuts a torn last line (`repair_tail`), then skips every
+and fsynced; a run first locks the output and, if it is provably ours, cuts a torn last line
+(`verify.records.outputs.claim_output`), then skips every
 (problem_id, sample_index) already in the file. A `kill -9` therefore loses at most the
 batch in flight and never leaves a corrupt line, and rerunning the same command finishes
 the job without duplicates.
@@ -19,17 +20,21 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from verify.errors import InputError
 from verify.progress import StageBar
 from verify.records.confidence import trace_confidence
-from verify.records.io import append_jsonl, check_writable, get_field, iter_jsonl, repair_tail
+from verify.records.io import append_jsonl, get_field, iter_jsonl
+from verify.records.outputs import TRACES, claim_output
 from verify.sampling.adaptive import AdaptiveRule
 from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
 from verify.sampling.traces import completion_to_trace
 from verify.records.steps import DEFAULT_SEP
 from verify.records.types import Problem
+
+
+MAX_SAMPLES = 1_000_000  # per problem: far above any published sweep, far below a MemoryError
 
 
 @dataclass
@@ -108,44 +113,77 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
                    params: SamplingParams = SamplingParams(), batch_size: int = 8,
                    prompt: Callable[[Problem], Prompt] | None = None, step_sep: str = DEFAULT_SEP,
                    backend: str = "", model: str | None = None, adaptive: AdaptiveRule | None = None,
-                   progress: bool = True) -> SampleReport:
+                   progress: bool = True, executor: Executor | None = None,
+                   inputs: Sequence[str | Path] = ()) -> SampleReport:
     """Sample `n` traces per problem into `out` (JSONL), resuming whatever is already there.
+
+    `out` is held with `verify.records.outputs.claim_output` for the whole run: a file that is
+    not a samples file, is one of `inputs`, or is busy with another run is refused untouched.
 
     >>> from verify.sampling.callable_backend import CallableGenerator
     >>> import tempfile; out = tempfile.mktemp(suffix=".jsonl")
     >>> gen = CallableGenerator(lambda prompt, n: ["2 + 2 = 4.\\n\\n\\\\boxed{4}"] * n)
     >>> sample_to_file([Problem("p1", "2+2?", "4")], gen, out, n=3, progress=False).written
     3
+
+    `executor` runs the generate calls somewhere else (`verify.sampling.ray_engine.RayExecutor`):
+    it receives every `GenerateJob` of the run and yields `(job, completions)` in any order;
+    this function stays the only writer, so resume and torn-tail repair are the same for
+    every engine. Without it, `generator.generate` runs here, one job at a time.
     """
     if n < 1 or batch_size < 1:
         raise ValueError("n and batch_size must be >= 1")
+    budget = adaptive.budget if adaptive is not None else n
+    if budget > MAX_SAMPLES:  # -n 1000000000000 used to build the to-do list until MemoryError
+        raise ValueError(f"n={budget} is more than {MAX_SAMPLES} samples per problem")
     if len({p.id for p in problems}) != len(problems):
         raise InputError("duplicate problem ids in the problem list", field="id")
+    if adaptive is not None and executor is not None:
+        raise ValueError("adaptive sampling runs on the local engine only (each round depends on the last)")
     if adaptive is not None:
         n = adaptive.budget  # the adaptive budget is the N of maj@N
     prompt = prompt or (lambda p: p.question)
     out = Path(out)
     report = SampleReport(out=str(out), problems=len(problems), n=n)
-    check_writable(out)  # before any model call: a bad --out must not cost a batch of sampling
-    report.repaired_bytes = repair_tail(out)
-    done = read_done(out, params)
-    report.already = sum(len(done.get(p.id, {})) for p in problems)
-    info = {"params": params.to_dict(), "model": model or getattr(generator, "name", ""), "backend": backend,
-            "n": n}
-    if adaptive is not None:
-        info["adaptive"] = {"rule": adaptive.rule, "round_size": adaptive.round_size,
-                            "confidence": adaptive.confidence, "budget": adaptive.budget}
-    writer = _Writer(out, step_sep, info, report)
-    t0 = time.perf_counter()
-    bar = Progress(len(problems) * n - report.already, progress)
-    if adaptive is None:
-        _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar)
-    else:
-        _run_adaptive(problems, generator, adaptive, params, batch_size, prompt, done, writer, bar)
-    bar.close()
-    report.seconds = time.perf_counter() - t0
-    report.per_problem = {p.id: len(done.get(p.id, {})) for p in problems}
+    # before any model call: a bad, foreign or busy --out must not cost a batch of sampling; the
+    # lock is held until the last line is written, and the torn tail is cut only from our own file
+    with claim_output(out, kind=TRACES, inputs=inputs) as report.repaired_bytes:
+        done = read_done(out, params)
+        report.already = sum(len(done.get(p.id, {})) for p in problems)
+        info = {"params": params.to_dict(), "model": model or getattr(generator, "name", ""), "backend": backend,
+                "n": n}
+        if adaptive is not None:
+            info["adaptive"] = {"rule": adaptive.rule, "round_size": adaptive.round_size,
+                                "confidence": adaptive.confidence, "budget": adaptive.budget}
+        writer = _Writer(out, step_sep, info, report)
+        t0 = time.perf_counter()
+        bar = Progress(len(problems) * n - report.already, progress)
+        if adaptive is None:
+            _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar, executor)
+        else:
+            _run_adaptive(problems, generator, adaptive, params, batch_size, prompt, done, writer, bar)
+        bar.close()
+        report.seconds = time.perf_counter() - t0
+        report.per_problem = {p.id: len(done.get(p.id, {})) for p in problems}
     return report
+
+
+@dataclass(frozen=True)
+class GenerateJob:
+    """One generate call: batch `key` of the problem list, its prompts, n and seeded params.
+
+    Batches are fixed slices of the problem list and batch b is seeded with
+    `derive_seed(seed, "batch", b)`, so a job's seed depends only on which problems it
+    holds, never on the engine or on what was already written.
+    """
+
+    key: int
+    prompts: list
+    n: int
+    params: SamplingParams
+
+
+Executor = Callable[[list[GenerateJob]], Iterable[tuple[GenerateJob, list[list[Completion]]]]]
 
 
 class _Writer:
@@ -175,18 +213,26 @@ def _check_shape(got: list[list[Completion]], prompts: int, n: int) -> None:
         raise RuntimeError(f"generator returned {[len(r) for r in got]} completions for {prompts} prompts x n={n}")
 
 
-def _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar) -> None:
+def _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar, executor=None) -> None:
+    jobs, wanted = [], {}
     for b, start in enumerate(range(0, len(problems), batch_size)):
         batch = problems[start:start + batch_size]
         missing = [(p, i) for p in batch for i in range(n) if i not in done.get(p.id, {})]
         if not missing:
-            continue
+            continue  # pairs already written are never sent to a generator again
         seed = derive_seed(params.seed, "batch", b)
-        got = generator.generate([prompt(p) for p in batch], n, params.replace(seed=seed))
+        jobs.append(GenerateJob(b, [prompt(p) for p in batch], n, params.replace(seed=seed)))
+        wanted[b] = (batch, missing)
+    results = executor(jobs) if executor is not None else \
+        ((job, generator.generate(job.prompts, job.n, job.params)) for job in jobs)
+    for job, got in results:
+        batch, missing = wanted[job.key]
         _check_shape(got, len(batch), n)
         by_pid = {p.id: row for p, row in zip(batch, got)}
-        rows = [(p, i, by_pid[p.id][i], seed) for p, i in missing]
-        bar.update(len(rows), writer.write(rows, done))
+        # an engine that retried a job may hand it back twice: `done` keeps the file duplicate-free
+        rows = [(p, i, by_pid[p.id][i], job.params.seed) for p, i in missing if i not in done.get(p.id, {})]
+        if rows:
+            bar.update(len(rows), writer.write(rows, done))
 
 
 def _run_adaptive(problems, generator, rule, params, batch_size, prompt, done, writer, bar) -> None:
