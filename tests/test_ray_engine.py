@@ -254,4 +254,4 @@ def test_cli_without_ray_says_how_to_install(monkeypatch, tmp_path):
     r = CliRunner().invoke(app, ["prm", "score", "--samples", str(src), "--prm", "arith", "--out",
                                  str(tmp_path / "o.jsonl"), "--engine", "ray"])
     assert r.exit_code == 2
-    assert r.output.splitlines()[-1].endswith("--engine ray needs the ray package: pip install 'verify[ray]'")
+    assert r.output.splitlines()[-1].endswith("--engine ray needs the ray package: pip install 'ttc-verify[ray]'")

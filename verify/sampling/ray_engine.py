@@ -62,7 +62,7 @@ def connect(address: str | None = None) -> bool:
     try:
         import ray
     except ImportError:
-        raise VerifyError("--engine ray needs the ray package: pip install 'verify[ray]'") from None
+        raise VerifyError("--engine ray needs the ray package: pip install 'ttc-verify[ray]'") from None
     if ray.is_initialized():
         return False
     # Ray's start-up and Data-execution chatter would bury verify's own progress line
