@@ -250,6 +250,15 @@ def test_every_block_runs_or_says_why():
     assert len(ran) > len(opted), f"{len(opted)} blocks opt out against {len(ran)} that run"
 
 
+def test_readme_test_command_is_what_ci_runs():
+    """The README's second command is the line .ci/run runs, character for character."""
+    ci = [l for l in (ROOT / ".ci" / "run").read_text().splitlines() if l.rstrip().endswith("pytest -q")]
+    assert len(ci) == 1, ".ci/run should have one install-and-test line ending in `pytest -q`"
+    readme = [b.text.strip() for b in parse_blocks(ROOT / "README.md")[:2]]
+    assert readme[1] == ci[0].strip(), f"README's test command:\n{readme[1]}\n.ci/run:\n{ci[0]}"
+    assert readme[0].endswith("verify eval --method prm-best-of-8")
+
+
 def test_architecture_page_matches_the_source():
     """docs/architecture.md's diagram is drawn from the real imports and its rules from test_architecture."""
     p = subprocess.run([sys.executable, str(ROOT / "docs" / "gen_architecture.py"), "--check"], capture_output=True,
