@@ -28,7 +28,8 @@ Output: one JSON line per trace in the ``plain`` step format that `verify prm tr
 ``hard_labels``, ``outcome``, ``rollouts``, ``rollout_tokens`` (generated) and
 ``rollout_prompt_tokens``. ``labels`` holds the soft labels in ``full`` mode with
 ``labels="soft"`` (the default), else the hard labels. Like sampling, labelling is resumable
-and kill -9 safe: each trace is appended as one whole line once its rollouts are done, a torn
+and kill -9 safe: the output is locked for the run and a file that is not a labels file is
+refused untouched; each trace is appended as one whole line once its rollouts are done, a torn
 last line is cut on restart, and traces already in the output are skipped.
 """
 from __future__ import annotations
@@ -38,7 +39,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from verify.errors import InputError
-from verify.records.io import append_jsonl, check_writable, iter_jsonl, read_traces, repair_tail
+from verify.records.io import append_jsonl, iter_jsonl, read_traces
+from verify.records.outputs import LABELS, claim_output
 from verify.records.steps import DEFAULT_SEP, split_steps
 from verify.sampling.base import Generator, Prompt, SamplingParams, derive_seed
 
@@ -188,17 +190,20 @@ def label_samples(in_path: str | Path, out_path: str | Path, generator: Generato
     from verify.checker import check
 
     traces = read_traces(in_path)
-    check_writable(out_path)
     for line, t in enumerate(traces, 1):
         if t.problem_id not in golds:
             raise InputError(f"problem {t.problem_id!r} has no gold answer in the data", path=str(in_path),
                              line=line, field="problem_id")
-    out_path = Path(out_path)
-    done: set[tuple[str, int]] = set()
-    if out_path.exists():
-        _check_ours(out_path)  # a foreign file is refused before its tail is touched
-        repair_tail(out_path)
-        done = {(str(obj["problem_id"]), obj["sample_index"]) for _, obj in iter_jsonl(out_path)}
+    with claim_output(out_path, kind=LABELS, inputs=[in_path]):  # foreign file refused, locked, torn tail cut
+        out_path = Path(out_path)
+        done = {(str(obj["problem_id"]), obj["sample_index"]) for _, obj in iter_jsonl(out_path)} \
+            if out_path.exists() else set()
+        return _label_all(traces, done, out_path, generator, prompts, questions, golds, k, params, mode, labels,
+                          step_sep, progress, check)
+
+
+def _label_all(traces, done, out_path, generator, prompts, questions, golds, k, params, mode, labels, step_sep,
+               progress, check) -> LabelStats:
     stats = LabelStats(total=len(traces))
     todo = [t for t in traces if (t.problem_id, t.sample_index) not in done]
     stats.skipped = len(traces) - len(todo)
@@ -218,15 +223,3 @@ def label_samples(in_path: str | Path, out_path: str | Path, generator: Generato
             progress(stats, len(todo))
     return stats
 
-
-_OUR_FIELDS = ("problem_id", "sample_index", "steps", "labels", "hard_labels")
-
-
-def _check_ours(path: Path) -> None:
-    """Refuse to append to a file whose complete lines are not labelled traces of this command."""
-    for line, obj in iter_jsonl(path, allow_torn_tail=True):
-        missing = [f for f in _OUR_FIELDS if f not in obj]
-        if missing or not isinstance(obj.get("sample_index"), int):
-            raise InputError(f"not a labels file written by `verify prm label` (no {missing[0] if missing else 'sample_index'!r}); "
-                             "refusing to append to it", path=str(path), line=line,
-                             field=missing[0] if missing else "sample_index")

@@ -151,7 +151,8 @@ _CHAIN_Q = re.compile(r"Add (\d+(?:, \d+)+)\.")
 _CHAIN_STEP = re.compile(r"(\d+)\+(\d+)=(-?\d+)")
 
 
-def make_chain_problems(n: int, *, seed: int = 0, min_terms: int = 3, max_terms: int = 5) -> list[dict]:
+def make_chain_problems(n: int, *, seed: int = 0, min_terms: int = 3, max_terms: int = 5,
+                        max_term: int = 9) -> list[dict]:
     """`n` problems "Add a, b, c." with their answers, as rows of a data file.
 
     >>> make_chain_problems(1, seed=2)
@@ -160,14 +161,16 @@ def make_chain_problems(n: int, *, seed: int = 0, min_terms: int = 3, max_terms:
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        terms = [rng.randint(0, 9) for _ in range(rng.randint(min_terms, max_terms))]
+        terms = [rng.randint(0, max_term) for _ in range(rng.randint(min_terms, max_terms))]
         out.append({"id": f"chain-{i}", "question": f"Add {', '.join(map(str, terms))}.", "answer": str(sum(terms))})
     return out
 
 
-def make_chain_traces(problems: list[dict], per_problem: int, *, seed: int = 0,
-                      error_rate: float = 0.25) -> tuple[list[dict], list[list[int]]]:
+def make_chain_traces(problems: list[dict], per_problem: int, *, seed: int = 0, error_rate: float = 0.25,
+                      shifts: Sequence[int] = (1, 2, 3)) -> tuple[list[dict], list[list[int]]]:
     """Samples-file rows for `problems` and the true step labels of each row.
+
+    A wrong step's result is too high by one of `shifts` (positive, so errors never cancel).
 
     >>> rows, labels = make_chain_traces([{"id": "c", "question": "Add 1, 2, 3.", "answer": "6"}], 1, seed=0)
     >>> rows[0]["text"].split("\\n\\n"), labels[0]
@@ -181,7 +184,7 @@ def make_chain_traces(problems: list[dict], per_problem: int, *, seed: int = 0,
             value, steps, ok, lab = terms[0], [], True, []
             for t in terms[1:]:
                 right = value + t
-                new = right + rng.choice((1, 2, 3)) if rng.random() < error_rate else right
+                new = right + rng.choice(shifts) if rng.random() < error_rate else right
                 ok = ok and new == right
                 steps.append(f"{value}+{t}={new}")
                 lab.append(int(ok))

@@ -41,7 +41,9 @@ from verify.errors import InputError
 
 TRACES = "traces"     # verify sample / prm score / eval run folder: every line a trace
 PAIRS = "pairs"       # verify check --pairs --out: every line a checked pair
-KINDS = {TRACES: ("problem_id", "sample_index"), PAIRS: ("gold", "pred", "equal")}
+LABELS = "labels"     # verify prm label --out: every line a labelled trace
+KINDS = {TRACES: ("problem_id", "sample_index"), PAIRS: ("gold", "pred", "equal"),
+         LABELS: ("problem_id", "sample_index", "steps", "labels", "hard_labels")}
 
 _HELD: dict[tuple[int, int], list] = {}   # (st_dev, st_ino) -> [fd, count, created path or None]
 _HELD_LOCK = threading.Lock()
@@ -106,7 +108,7 @@ def _holder_pid(st: os.stat_result) -> int | None:
     return None
 
 
-_KIND_NAMES = {TRACES: "samples file", PAIRS: "check results file"}
+_KIND_NAMES = {TRACES: "samples file", PAIRS: "check results file", LABELS: "step labels file"}
 
 
 def _not_ours(path: str, kind: str, line: int, why: str, field: str | None = None) -> InputError:
