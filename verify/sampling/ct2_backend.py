@@ -12,8 +12,10 @@ user's cache directory (`$VERIFY_CACHE_DIR`, else `$XDG_CACHE_HOME/verify`, else
 CTranslate2 version. Later loads read only that folder with `ctranslate2` and `tokenizers`
 (transformers is not imported), which takes a second or two.
 
-Sampling: each prompt is repeated n times in one `generate_batch` call (CTranslate2 samples
-one hypothesis per input row), seeded with `ctranslate2.set_random_seed(params.seed)`.
+Sampling: one `generate_batch` call per chunk of prompts with `num_hypotheses=n`, so each
+prompt is encoded once and its n samples continue from it (repeating each prompt n times as
+separate rows computes the few-shot prompt n times: about half the speed, measured in
+benchmarks/sampling.py), seeded with `ctranslate2.set_random_seed(params.seed)`.
 CTranslate2 seeds each worker thread's random generator once, at its first use
 (ctranslate2/src/random.cc), so a seeded call after the first builds a fresh engine (about a
 CPU-second for SmolLM2): then the same batch with the same seed gives the same texts whatever
@@ -232,14 +234,14 @@ class CT2Generator:
 
         encs = self.tok.encode_batch(texts, add_special_tokens=not self.chat)
         rows_per_prompt = 1 if params.greedy else n
-        starts = [e.tokens for e in encs for _ in range(rows_per_prompt)]
-        ids: list[list[int]] = [[] for _ in starts]
-        lps: list[list[float]] = [[] for _ in starts]
-        stopped = [False] * len(starts)
+        starts = [e.tokens for e in encs]
+        ids: list[list[int]] = [[] for _ in range(len(encs) * rows_per_prompt)]
+        lps: list[list[float]] = [[] for _ in ids]
+        stopped = [False] * len(ids)
         stop = tuple(s for s in params.stop if s)
 
-        def step(r: Any) -> bool:  # called once per generated token per row
-            b = r.batch_id
+        def step(r: Any) -> bool:  # called once per generated token per row (prompt, hypothesis)
+            b = r.batch_id * rows_per_prompt + r.hypothesis_id
             ids[b].append(r.token_id)
             lps[b].append(r.log_prob)
             if r.token_id in self.eos_ids:
@@ -254,8 +256,9 @@ class CT2Generator:
                                   return_scores=self.logprobs)  # fills the callback's log_prob
         if params.greedy:
             kw.update(sampling_topk=1)
-        else:
-            kw.update(sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature)
+        else:  # n hypotheses per prompt: the prompt is encoded once and its state shared by the n rows
+            kw.update(sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature,
+                      num_hypotheses=n)
         if seed is not None:
             ctranslate2.set_random_seed(seed)
             if self._used:  # the worker seeds its thread-local generator once: a fresh engine takes this seed
