@@ -33,10 +33,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 HEAVY = ("torch", "transformers", "vllm")
 
 # (file, imported module) -> why it is allowed for now
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("verify/sampling/vllm_backend.py", "prm.vllm_scorer"):
-        "deprecated alias verify.sampling.vllm_backend.VLLMStepScorer (module __getattr__); goes in 0.3",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path) -> str:

@@ -32,9 +32,7 @@ def test_front_door_loads_no_numpy_scipy_or_torch():
     assert out.strip() == "[]"
 
 
-def test_vllm_step_scorer_old_path_warns():
+def test_vllm_step_scorer_is_gone_from_sampling():
     import verify.sampling.vllm_backend as vb
-    from prm.vllm_scorer import VLLMStepScorer
 
-    with pytest.warns(DeprecationWarning, match="prm.vllm_scorer"):
-        assert vb.VLLMStepScorer is VLLMStepScorer
+    assert not hasattr(vb, "VLLMStepScorer")  # moved to prm.vllm_scorer in 0.2 (CHANGELOG): sampling imports no prm

@@ -81,14 +81,3 @@ def _convert(req: Any, n: int) -> list[Completion]:
                        finish_reason="length" if o.finish_reason == "length" else "stop",
                        logprob=None if o.cumulative_logprob is None else float(o.cumulative_logprob),
                        prompt_tokens=prompt_tokens) for o in outs]
-
-
-def __getattr__(name: str):  # the PRM scorer moved to prm/vllm_scorer.py; the old path works for one release
-    if name == "VLLMStepScorer":
-        import warnings
-
-        warnings.warn("verify.sampling.vllm_backend.VLLMStepScorer moved to prm.vllm_scorer.VLLMStepScorer",
-                      DeprecationWarning, stacklevel=2)
-        from prm.vllm_scorer import VLLMStepScorer
-        return VLLMStepScorer
-    raise AttributeError(name)
