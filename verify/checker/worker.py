@@ -54,22 +54,27 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-class _Worker:
-    def __init__(self) -> None:
+class JsonLineChild:
+    """A ``python -m MODULE`` child that prints ``"ready"``, then answers one JSON line per request.
+
+    Shared by the checker's worker (below) and the reward pool (`verify.rewards.pool`): the
+    child gets the parent's pid (see `die_with_parent`) and reads are bounded by a deadline.
+    """
+
+    def __init__(self, module: str) -> None:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])  # the folder holding the verify package
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env[PARENT_ENV] = str(os.getpid())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "verify.checker._symworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
         )
         self.buf = b""
-        self.reused = False  # set once it has answered and gone back to the idle list
         ready = self._read_line(time.monotonic() + STARTUP_LIMIT_S)
         if ready.strip() != b'"ready"':
             self.kill()
-            raise WorkerCrashed("worker did not start")
+            raise WorkerCrashed(f"{module} did not start")
 
     def _read_line(self, deadline: float) -> bytes:
         fd = self.proc.stdout.fileno()
@@ -87,15 +92,6 @@ class _Worker:
         line, _, self.buf = self.buf.partition(b"\n")
         return line
 
-    def request(self, payload: dict, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        data = (json.dumps(payload) + "\n").encode()
-        try:
-            self.proc.stdin.write(data)
-        except (BrokenPipeError, OSError) as e:
-            raise WorkerCrashed(str(e)) from None
-        return json.loads(self._read_line(deadline))
-
     def kill(self) -> None:
         try:
             self.proc.kill()
@@ -108,6 +104,20 @@ class _Worker:
             except OSError:
                 pass
 
+
+class _Worker(JsonLineChild):
+    def __init__(self) -> None:
+        super().__init__("verify.checker._symworker")
+        self.reused = False  # set once it has answered and gone back to the idle list
+
+    def request(self, payload: dict, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        data = (json.dumps(payload) + "\n").encode()
+        try:
+            self.proc.stdin.write(data)
+        except (BrokenPipeError, OSError) as e:
+            raise WorkerCrashed(str(e)) from None
+        return json.loads(self._read_line(deadline))
 
 class _Pool:
     def __init__(self) -> None:

@@ -15,46 +15,18 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-from verify.checker.worker import STARTUP_LIMIT_S, WorkerCrashed, WorkerTimeout
+from verify.checker.worker import STARTUP_LIMIT_S, JsonLineChild, WorkerCrashed, WorkerTimeout
 from verify.records.types import Verdict
 
 SLACK_S = 2.0  # per pair on top of the check timeout: extraction and pipe time on a busy machine
 
 
-class _BatchWorker:
+class _BatchWorker(JsonLineChild):
     def __init__(self) -> None:
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "verify.rewards._batchworker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0, close_fds=True,
-        )
-        self.buf = b""
-        if self._read_line(time.monotonic() + STARTUP_LIMIT_S).strip() != b'"ready"':
-            self.kill()
-            raise WorkerCrashed("batch worker did not start")
-
-    def _read_line(self, deadline: float) -> bytes:
-        import select
-
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise WorkerTimeout()
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                raise WorkerCrashed("batch worker exited")
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line
+        super().__init__("verify.rewards._batchworker")
 
     def send(self, pairs: list, timeout: float | None) -> None:
         try:
@@ -64,19 +36,6 @@ class _BatchWorker:
 
     def receive(self, deadline: float) -> list:
         return json.loads(self._read_line(deadline))["verdicts"]
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
-
 
 class BatchPool:
     """At most `jobs` batch workers shared by every thread of this process."""
