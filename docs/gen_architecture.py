@@ -115,8 +115,11 @@ def rules_table() -> str:
     rows += [f"| `{room}` | {', '.join(f'`{r}`' for r in banned)} |" for room, banned in mod.FORBIDDEN.items()]
     rows.append(f"| `verify`, `prm`, `evals` | {', '.join(f'`{h}`' for h in mod.HEAVY)} at module level (only inside "
                 "the function that needs them) |")
-    rows += ["", "Known exceptions:", ""]
-    rows += [f"- `{f}` imports `{m}`: {why}" for (f, m), why in mod.EXCEPTIONS.items()]
+    if mod.EXCEPTIONS:
+        rows += ["", "Known exceptions:", ""]
+        rows += [f"- `{f}` imports `{m}`: {why}" for (f, m), why in mod.EXCEPTIONS.items()]
+    else:
+        rows += ["", "Known exceptions: none."]
     return "\n".join(rows)
 
 
