@@ -182,3 +182,29 @@ def test_unreachable_server_names_url():
     g = OpenAIGenerator(model="m", base_url="http://127.0.0.1:9/v1", max_retries=1, backoff_base=0.01, timeout=1)
     with pytest.raises(ServerError, match=r"127\.0\.0\.1:9/v1/chat/completions: giving up after 2 attempts"):
         g.generate(["q"], 1, SamplingParams())
+
+
+def test_token_logprobs_become_a_confidence_summary(server):
+    from verify.records.types import Problem
+    from verify.sampling.traces import completion_to_trace
+
+    row = gen(server, "ok", chat=False, logprobs=True).generate(["1+1?"], 1, SamplingParams())[0]
+    c = row[0]
+    assert c.token_logprobs == (-0.5, -0.25, -0.25) and c.token_ends == (1, 2, 3)
+    assert c.token_confidence is None  # only the sampled token's logprob: no top-k confidence
+    chat = gen(server, "ok", logprobs=True).generate(["1+1?"], 1, SamplingParams())[0][0]
+    assert chat.token_logprobs == (-0.5, -0.25, -0.25) and chat.token_ends == (1, 2, 3)
+    without = gen(server, "ok").generate(["1+1?"], 1, SamplingParams())[0][0]
+    assert without.token_logprobs is None and without.token_ends is None
+    trace = completion_to_trace(Problem("p", "1+1?", "2"), 0, c)
+    assert trace.confidence["kind"] == "sampled" and trace.confidence["tokens"] == 3
+
+
+def test_top_logprobs_give_token_confidence():
+    from verify.sampling.openai_backend import _parse_choice
+
+    ch = {"text": "ab", "logprobs": {"tokens": ["a", "b"], "token_logprobs": [-0.1, None],
+                                     "top_logprobs": [{"a": -0.1, "x": -2.1}, None]}}
+    assert _parse_choice(ch) == ("ab", 1, -0.1, {"token_logprobs": (-0.1,), "token_ends": (1,),
+                                                 "token_confidence": (1.1,)})
+    assert _parse_choice({"text": "z", "logprobs": None}) == ("z", 0, None, {})

@@ -234,3 +234,19 @@ def test_our_sources_do_not_call_removed_apis():
             if isinstance(node, ast.Call):
                 assert not (isinstance(node.func, ast.Attribute) and node.func.attr == "reward"), mod.__name__
                 assert not {k.arg for k in node.keywords} & {"task", "override_pooler_config"}, mod.__name__
+
+
+def test_token_logprobs_read_from_both_real_logprob_containers(contract):
+    from vllm.logprobs import FlatLogprobs, Logprob
+    from vllm.outputs import CompletionOutput
+
+    from verify.sampling.vllm_backend import _token_fields
+
+    flat = FlatLogprobs()
+    flat.append({5: Logprob(-0.1, 1, "1")})
+    flat.append({9: Logprob(-0.4, 1, " +"), 2: Logprob(-3.0, 2, "x")})
+    plain = [{5: Logprob(-0.1, 1, "1")}, {9: Logprob(-0.4, 1, " +"), 2: Logprob(-3.0, 2, "x")}]
+    for container in (flat, plain):
+        o = CompletionOutput(index=0, text="1 +", token_ids=[5, 9], cumulative_logprob=-0.5, logprobs=container,
+                             finish_reason="stop")
+        assert _token_fields(o) == {"token_logprobs": (-0.1, -0.4), "token_ends": (1, 3)}

@@ -138,3 +138,24 @@ def test_verify_sample_cli_through_vllm(fake_vllm, tmp_path):
     assert len(rows) == 12 and rows[1]["answer"] == "1" and rows[0]["finish_reason"] == "length"
     assert rows[0]["sampling"]["backend"] == "vllm" and rows[0]["sampling"]["model"] == "Qwen/Qwen2.5-Math-1.5B-Instruct"
     assert re.search(r"s\.jsonl: 12 traces for 3 problems \(12 new, 0 already there\); 54 tokens in ", res.output)
+
+
+def test_token_logprobs_read_from_completion_output_logprobs():
+    from verify.sampling.vllm_backend import _token_fields
+
+    @dataclass
+    class Logprob:  # vllm.sequence.Logprob's fields
+        logprob: float
+        rank: int | None = None
+        decoded_token: str | None = None
+
+    o = CompletionOutput(index=0, text="1 + 1", token_ids=[5, 9, 5], cumulative_logprob=-0.7,
+                         logprobs=[{5: Logprob(-0.1, 1, "1")}, {9: Logprob(-0.4, 1, " +"), 2: Logprob(-3.0, 2, "x")},
+                                   {5: Logprob(-0.2, 1, " 1")}])
+    assert _token_fields(o) == {"token_logprobs": (-0.1, -0.4, -0.2), "token_ends": (1, 3, 5)}
+    # no logprobs asked, a missing sampled id, or a length mismatch: nothing rather than a wrong record
+    assert _token_fields(CompletionOutput(0, "a", [1], None, None)) == {}
+    assert _token_fields(CompletionOutput(0, "a", [1], None, [{2: Logprob(-1.0)}])) == {}
+    assert _token_fields(CompletionOutput(0, "ab", [1, 2], None, [{1: Logprob(-1.0)}])) == {}
+    no_text = CompletionOutput(0, "a", [1], None, [{1: Logprob(-1.0)}])
+    assert _token_fields(no_text) == {"token_logprobs": (-1.0,)}

@@ -146,6 +146,19 @@ def trim_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def token_ends(tokens: Sequence[str], text_len: int) -> tuple[int, ...]:
+    """End offset of each token in the text, from the token strings a server returned.
+
+    >>> token_ends(["1", " +", " 1"], 4)
+    (1, 3, 4)
+    """
+    ends, at = [], 0
+    for t in tokens:
+        at += len(t)
+        ends.append(min(at, text_len))
+    return tuple(ends)
+
+
 def as_messages(prompt: Prompt) -> Messages:
     """A prompt as chat messages (a plain string becomes one user turn)."""
     return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from verify.errors import VerifyError
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed, token_ends
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -100,12 +100,12 @@ class OpenAIGenerator:
         prompt_tokens = int(usage.get("prompt_tokens") or 0)
         out = []
         for ch in sorted(choices, key=lambda c: c.get("index", 0)):
-            text, ntok, lp = _parse_choice(ch)
+            text, ntok, lp, tokens = _parse_choice(ch)
             if ntok == 0 and len(choices) == 1:
                 ntok = int(usage.get("completion_tokens") or 0)
             reason = "length" if ch.get("finish_reason") == "length" else "stop"
             out.append(Completion(text=text, num_tokens=ntok, finish_reason=reason, logprob=lp,
-                                  prompt_tokens=prompt_tokens))
+                                  prompt_tokens=prompt_tokens, **tokens))
         return out
 
     def _post(self, path: str, body: dict) -> dict:
@@ -148,16 +148,46 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _parse_choice(ch: dict) -> tuple[str, int, float | None]:
-    """(text, generated tokens or 0, summed logprob or None) for one completions/chat choice."""
+def _parse_choice(ch: dict) -> tuple[str, int, float | None, dict]:
+    """(text, generated tokens or 0, summed logprob or None, token fields) for one choice.
+
+    The token fields are `Completion`'s `token_logprobs`, `token_ends` (cumulative lengths of
+    the returned token strings, capped at the text) and, when the server returned top
+    alternatives, `token_confidence` (DeepConf: minus the mean log-probability of the top
+    tokens). Empty when the server sent no per-token logprobs.
+
+    >>> ch = {"message": {"content": "ab"}, "logprobs": {"content": [
+    ...     {"token": "a", "logprob": -0.5, "top_logprobs": [{"token": "a", "logprob": -0.5}, {"token": "x", "logprob": -1.5}]},
+    ...     {"token": "b", "logprob": -0.25, "top_logprobs": []}]}}
+    >>> _parse_choice(ch)
+    ('ab', 2, -0.75, {'token_logprobs': (-0.5, -0.25), 'token_ends': (1, 2)})
+    """
+    tokens: list = []
+    tops: list = []
     if "message" in ch:
         text = (ch.get("message") or {}).get("content") or ""
         content = ((ch.get("logprobs") or {}).get("content")) or []
-        lps = [t.get("logprob") for t in content if isinstance(t, dict)]
+        items = [t for t in content if isinstance(t, dict) and isinstance(t.get("logprob"), (int, float))]
+        lps = [t["logprob"] for t in items]
+        tokens = [t.get("token") for t in items]
+        tops = [[x.get("logprob") for x in (t.get("top_logprobs") or []) if isinstance(x, dict)] for t in items]
     else:
         text = ch.get("text")
         if not isinstance(text, str):
             raise ServerError(f"choice has no string 'text': {str(ch)[:200]}")
-        lps = list(((ch.get("logprobs") or {}).get("token_logprobs")) or [])
-    lps = [x for x in lps if isinstance(x, (int, float))]
-    return text, len(lps), (float(sum(lps)) if lps else None)
+        lp = ch.get("logprobs") or {}
+        raw = list(lp.get("token_logprobs") or [])
+        keep = [i for i, x in enumerate(raw) if isinstance(x, (int, float))]
+        lps = [raw[i] for i in keep]
+        toks, top = list(lp.get("tokens") or []), list(lp.get("top_logprobs") or [])
+        tokens = [toks[i] if i < len(toks) else None for i in keep]
+        tops = [list((top[i] or {}).values()) if i < len(top) and isinstance(top[i], dict) else [] for i in keep]
+    fields: dict = {}
+    if lps:
+        fields["token_logprobs"] = tuple(float(x) for x in lps)
+        if all(isinstance(t, str) for t in tokens):
+            fields["token_ends"] = token_ends(tokens, len(text))
+        conf = [[x for x in t if isinstance(x, (int, float))] for t in tops]
+        if conf and all(len(c) >= 2 for c in conf):  # the sampled token alone is no top-k confidence
+            fields["token_confidence"] = tuple(-sum(c) / len(c) for c in conf)
+    return text, len(lps), (float(sum(lps)) if lps else None), fields

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed, token_ends
 
 
 class VLLMGenerator:
@@ -80,4 +80,23 @@ def _convert(req: Any, n: int) -> list[Completion]:
     return [Completion(text=o.text, num_tokens=len(o.token_ids),
                        finish_reason="length" if o.finish_reason == "length" else "stop",
                        logprob=None if o.cumulative_logprob is None else float(o.cumulative_logprob),
-                       prompt_tokens=prompt_tokens) for o in outs]
+                       prompt_tokens=prompt_tokens, **_token_fields(o)) for o in outs]
+
+
+def _token_fields(o: Any) -> dict[str, Any]:
+    """`token_logprobs` / `token_ends` from `CompletionOutput.logprobs` (asked for with logprobs=0).
+
+    vLLM gives one dict per generated token, `{token_id: Logprob(logprob, rank, decoded_token)}`,
+    always holding the sampled token; anything else (None, a length mismatch) gives nothing.
+    """
+    steps = getattr(o, "logprobs", None) or []
+    if len(steps) != len(o.token_ids) or not steps:
+        return {}
+    entries = [d.get(tid) if isinstance(d, dict) else None for tid, d in zip(o.token_ids, steps)]
+    if any(e is None or getattr(e, "logprob", None) is None for e in entries):
+        return {}
+    fields: dict[str, Any] = {"token_logprobs": tuple(float(e.logprob) for e in entries)}
+    toks = [getattr(e, "decoded_token", None) for e in entries]
+    if all(isinstance(t, str) for t in toks):
+        fields["token_ends"] = token_ends(toks, len(o.text))
+    return fields
