@@ -19,7 +19,7 @@ from itertools import combinations
 from typing import Any, Callable, Sequence
 
 from verify.select.aggregate import Vote, majority_vote, weighted_vote
-from verify.select.methods import Estimate, Method, exact_weighted_vote, register
+from verify.select.methods import Estimate, Method, estimate_per_k, exact_weighted_vote, register
 
 SHARE = 0.5   # share of the k traces that confidence-filter keeps
 
@@ -93,15 +93,7 @@ def filter_at_k(labels: Any, conf: Any, class_correct: Any, k: int, *, max_enum:
 
 def exact_confidence_filter(gp, scores, ks, *, max_enum: int = 20_000, trials: int = 2000, rng=None) -> Estimate:
     """confidence-filter@k over all k-subsets (Monte-Carlo with its error above `max_enum`)."""
-    import numpy as np
-
-    value, var, est = np.zeros(len(ks)), np.zeros(len(ks)), []
-    for i, k in enumerate(ks):
-        m, se, exact = filter_at_k(gp.labels, scores, gp.class_correct, int(k), max_enum=max_enum,
-                                   trials=trials, rng=rng)
-        value[i], var[i] = m, se * se
-        est.append("exact-enumeration" if exact else "monte-carlo")
-    return Estimate(value, var, tuple(est))
+    return estimate_per_k(gp, scores, ks, max_enum=max_enum, trials=trials, rng=rng, at_k=filter_at_k)
 
 
 register(Method("confidence-vote", exact=exact_weighted_vote, aggregate=weighted_vote, reads="confidence",

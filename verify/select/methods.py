@@ -264,7 +264,7 @@ def exact_majority(gp, scores, ks, *, max_enum: int = 20_000, trials: int = 2000
 
     if gp.n <= MAX_EXACT_N:
         return _exact(majority_at_k(gp.labels, gp.class_correct, ks))
-    return _vote_enum(gp, None, ks, max_enum=max_enum, trials=trials, rng=rng)
+    return estimate_per_k(gp, None, ks, max_enum=max_enum, trials=trials, rng=rng)
 
 
 def exact_best_of(gp, scores, ks, **_) -> Estimate:
@@ -276,18 +276,21 @@ def exact_best_of(gp, scores, ks, **_) -> Estimate:
 
 def exact_weighted_vote(gp, scores, ks, *, max_enum: int = 20_000, trials: int = 2000, rng=None) -> Estimate:
     """weighted-vote@k by enumerating k-subsets (Monte-Carlo with its error above `max_enum`)."""
-    return _vote_enum(gp, scores, ks, max_enum=max_enum, trials=trials, rng=rng)
+    return estimate_per_k(gp, scores, ks, max_enum=max_enum, trials=trials, rng=rng)
 
 
-def _vote_enum(gp, weights, ks, *, max_enum, trials, rng) -> Estimate:
+def estimate_per_k(gp, weights, ks, *, max_enum, trials, rng, at_k=None) -> Estimate:
+    """One estimate per k from `at_k(labels, weights, class_correct, k, ...) -> (mean, se, exact)`
+    (default: `estimators.vote_at_k`), recording which k were enumerated exactly."""
     import numpy as np
 
-    from verify.select.estimators import vote_at_k
+    if at_k is None:
+        from verify.select.estimators import vote_at_k as at_k
 
     value, var, est = np.zeros(len(ks)), np.zeros(len(ks)), []
     for i, k in enumerate(ks):
-        m, se, exact = vote_at_k(gp.labels, weights, gp.class_correct, int(k), max_enum=max_enum,
-                                 trials=trials, rng=rng)
+        m, se, exact = at_k(gp.labels, weights, gp.class_correct, int(k), max_enum=max_enum,
+                            trials=trials, rng=rng)
         value[i], var[i] = m, se * se
         est.append("exact-enumeration" if exact else "monte-carlo")
     return Estimate(value, var, tuple(est))
