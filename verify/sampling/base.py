@@ -16,7 +16,7 @@ import difflib
 import hashlib
 import importlib
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, Sequence, Union, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, Union, runtime_checkable
 
 from verify.errors import UnknownSpecError
 
@@ -144,6 +144,25 @@ def trim_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
     """
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+def generate_in_chunks(prompts: Sequence[Prompt], n: int, params: SamplingParams, max_rows: int,
+                       run: Callable[[Sequence[Prompt], int | None], list[list[Completion]]]
+                       ) -> list[list[Completion]]:
+    """Call `run(chunk, seed)` on slices of at most `max_rows // n` prompts (one at least).
+
+    The chunk starting at prompt `start` gets seed `params.seed + start` (None stays None), so
+    a local backend draws the same samples however its callers batch the prompts.
+
+    >>> generate_in_chunks(["a", "b", "c"], 4, SamplingParams(seed=10), 8, lambda c, s: [[s, p] for p in c])
+    [[10, 'a'], [10, 'b'], [12, 'c']]
+    """
+    per_call = max(1, max_rows // max(n, 1))
+    out: list[list[Completion]] = []
+    for start in range(0, len(prompts), per_call):
+        seed = None if params.seed is None else params.seed + start
+        out.extend(run(prompts[start:start + per_call], seed))
+    return out
 
 
 def token_ends(tokens: Sequence[str], text_len: int) -> tuple[int, ...]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from verify.errors import InputError
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, trim_at_stop
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, generate_in_chunks, trim_at_stop
 
 DEFAULT_MODEL = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -123,13 +123,8 @@ class TransformersGenerator:
     def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         import torch
 
-        per_call = max(1, self.max_batch_rows // max(n, 1))
-        out: list[list[Completion]] = []
-        for start in range(0, len(prompts), per_call):
-            chunk = prompts[start:start + per_call]
-            seed = None if params.seed is None else params.seed + start
-            out.extend(self._generate_chunk([self.render(p) for p in chunk], n, params, seed, torch))
-        return out
+        return generate_in_chunks(prompts, n, params, self.max_batch_rows, lambda chunk, seed: self._generate_chunk(
+            [self.render(p) for p in chunk], n, params, seed, torch))
 
     def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams, seed: int | None,
                         torch: Any) -> list[list[Completion]]:
