@@ -25,6 +25,7 @@ from verify.commands.app import app
 from verify.errors import InputError
 from verify.records.io import MAX_LINE_BYTES, append_jsonl, iter_jsonl, read_jsonl, repair_tail
 from verify.records.outputs import claim_output, write_bytes_replacing
+from _procs import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -398,28 +399,6 @@ def test_prm_train_resume_refuses_a_planted_pickle(tmp_path):
 
 # ---- 7. children die with the parent; Ctrl-C prints no worker tracebacks -------------------------
 
-def _descendants(pid: int) -> set[int]:
-    kids: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            kids.setdefault(ppid, []).append(int(d))
-    out, todo = set(), [pid]
-    while todo:
-        for k in kids.get(todo.pop(), []):
-            out.add(k)
-            todo.append(k)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
@@ -436,7 +415,7 @@ def test_killing_check_pairs_leaves_no_process_behind(sig, tmp_path):
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and len(kids) < 4:  # 2 pool processes + their 2 checker workers
         time.sleep(0.2)
-        kids = {k for k in _descendants(p.pid) if _alive(k)}
+        kids = {k for k in descendants(p.pid) if alive(k)}
     assert len(kids) >= 4, kids
     if sig == signal.SIGINT:
         os.killpg(p.pid, sig)  # Ctrl-C: the terminal signals the whole foreground group
@@ -444,9 +423,9 @@ def test_killing_check_pairs_leaves_no_process_behind(sig, tmp_path):
         os.kill(p.pid, sig)
     p.wait(30)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(_alive(k) for k in kids):
+    while time.monotonic() < deadline and any(alive(k) for k in kids):
         time.sleep(0.2)
-    left = [k for k in kids if _alive(k)]
+    left = [k for k in kids if alive(k)]
     for k in left:
         os.kill(k, signal.SIGKILL)
     assert left == []

@@ -26,6 +26,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from verify.commands.app import app  # noqa: E402
+from _procs import alive, descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "t0k3n-for-tests"
@@ -37,31 +38,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                stat = Path(f"/proc/{d}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(d))
-    out, todo = set(), [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.add(c)
-            todo.append(c)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class Server:
@@ -236,7 +212,7 @@ def test_load_many_clients_nothing_lost_or_mismatched(server):
 
 
 def test_graceful_shutdown_leaves_no_process_and_logs_each_request(server):
-    kids = _descendants(server.proc.pid)
+    kids = descendants(server.proc.pid)
     assert kids, "the load test should have started batch workers"
     assert server.request("GET", "/health", token=None)[0] == 200
     assert server.request("POST", "/check", {"gold": "1", "pred": "1"}, token=None)[0] == 401
@@ -245,9 +221,9 @@ def test_graceful_shutdown_leaves_no_process_and_logs_each_request(server):
     # uvicorn shuts down gracefully, then re-raises the signal it caught: the exit status says SIGTERM
     assert code == -signal.SIGTERM and "Application shutdown complete." in err
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in kids) and time.monotonic() < deadline:
+    while any(alive(p) for p in kids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert [p for p in kids if _alive(p)] == []
+    assert [p for p in kids if alive(p)] == []
     lines = [x for x in err.splitlines() if " verify.serve " in x]
     assert lines and all(" 127.0.0.1 " in x for x in lines)
     assert any(" POST /get_reward 200 " in x for x in lines) and any(" POST /check 401 " in x for x in lines)
