@@ -1,0 +1,62 @@
+"""The arith training split (labels for a learned PRM) shares nothing with the 40 evaluation problems."""
+import json
+
+import pytest
+
+from evals.arith_problems import arithmetic_key, generate, main, training_split
+from verify.records.types import Problem
+
+
+def test_evaluation_set_is_unchanged():
+    # the eval set is what data/arith.jsonl holds; the split must not have changed the generator
+    lines = [json.loads(line) for line in open("data/arith.jsonl")]
+    assert [(r["id"], r["question"], r["answer"]) for r in lines] == \
+        [(p.id, p.question, p.gold) for p in generate(40, 0)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 7])
+def test_training_split_is_disjoint_from_evaluation(seed):
+    ev, tr = generate(40, 0), training_split(150, seed)
+    assert len(tr) == 150
+    assert not {p.question for p in ev} & {p.question for p in tr}
+    assert not {arithmetic_key(p) for p in ev} & {arithmetic_key(p) for p in tr}
+    assert not {p.id for p in ev} & {p.id for p in tr}
+    assert len({p.question for p in tr}) == 150  # no question twice
+    for p in tr:  # the gold is the key's arithmetic
+        op, a, b = arithmetic_key(p)
+        assert int(p.gold) == (a + b if op == "+" else a - b)
+
+
+def test_the_generator_does_repeat_evaluation_questions_under_other_seeds():
+    # why the filter exists: without it, seed 1 would hand evaluation questions to training
+    ev = {p.question for p in generate(40, 0)}
+    assert ev & {p.question for p in generate(150, 1)}
+    ev_keys = {arithmetic_key(p) for p in generate(40, 0)}
+    assert ev_keys & {arithmetic_key(p) for p in generate(150, 1)}
+
+
+def test_sums_are_matched_unordered():
+    three_five = Problem("a", "What is 3 + 5?", "8", {"kind": "sum", "op": "+", "operands": (3, 5)})
+    five_three = Problem("b", "What is 5 + 3?", "8", {"kind": "sum", "op": "+", "operands": (5, 3)})
+    tr = training_split(30, 1, exclude=[three_five])
+    assert arithmetic_key(five_three) == arithmetic_key(three_five)
+    assert all(arithmetic_key(p) != ("+", 3, 5) for p in tr)
+
+
+def test_evaluation_seed_and_impossible_sizes_are_refused():
+    with pytest.raises(ValueError, match="evaluation set's seed"):
+        training_split(10, 0)
+    everything = generate(3000, 5)  # covers every (op, operands) the generator can draw
+    with pytest.raises(ValueError, match="yields only 0 problems"):
+        training_split(10, 1, exclude=everything)
+
+
+def test_cli_writes_the_training_split(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "train.jsonl"
+    monkeypatch.setattr("sys.argv", ["arith_problems", "--split", "train", "--n", "5", "--seed", "3",
+                                     "--out", str(out)])
+    main()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [f"arith-train-{i}" for i in range(5)]
+    assert [r["question"] for r in rows] == [p.question for p in training_split(5, 3)]
+    assert capsys.readouterr().out == f"{out}\n"
