@@ -23,7 +23,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -37,9 +37,39 @@ from verify.records.types import Problem
 
 DEFAULT_DATASET = "arith"
 DEFAULT_PRM = "arith"
+LEARNED_PRM = "smollm2-prm"
+# written by benchmarks/learned_prm.py --write-decision: the learned PRM against arith on held-out problems
+LEARNED_PRM_DECISION = "smollm2-prm/heldout.json"
 DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (CTranslate2 int8 when installed, else transformers; CPU) on the project's own easy arithmetic "
-             "problems (data/arith.jsonl), scored by the arithmetic-claim checker as PRM. A 135M model is a "
+             "problems (data/arith.jsonl), scored by the PRM named on the prm: line. A 135M model is a "
              "demonstration of the pipeline, not a benchmark.")
+
+
+def main_job_prm(decision: str | Path | None = None) -> tuple[str, str]:
+    """The main job's PRM and the line that says why: the learned PRM when its shipped held-out
+    comparison (`data/smollm2-prm/heldout.json`) says it beats the arithmetic scorer, else arith.
+
+    The comparison is data, not code: `{"metric": ..., "learned": x, "arith": y, "n": ...,
+    "learned_ci": [lo, hi], "arith_ci": [lo, hi]}`, measured on problems the PRM never saw.
+
+    >>> main_job_prm("/nonexistent/heldout.json")[1]
+    'prm: arith (no held-out comparison shipped for the learned smollm2-prm)'
+    """
+    import json
+
+    from verify.paths import data_path
+    path = Path(decision) if decision is not None else data_path(LEARNED_PRM_DECISION)
+    if not path.exists():
+        return DEFAULT_PRM, f"prm: arith (no held-out comparison shipped for the learned {LEARNED_PRM})"
+    try:
+        d = json.loads(path.read_text())
+        learned, arith, metric = float(d["learned"]), float(d["arith"]), str(d["metric"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a held-out comparison ({exc!r:.80})", path=str(path)) from None
+    figures = f"{metric} {learned:.3f} vs arith {arith:.3f} on held-out problems; see docs/learned-prm.md"
+    if learned > arith:
+        return LEARNED_PRM, f"prm: {LEARNED_PRM} (the learned PRM beats the arithmetic scorer: {figures})"
+    return DEFAULT_PRM, f"prm: arith (the learned {LEARNED_PRM} does not beat it: {figures})"
 
 
 @dataclass
@@ -256,6 +286,11 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
         specs = [parse_method("single")] + specs
     methods = [s.spec for s in specs]
     demo = cfg.is_default_demo and generator is None and problems is None
+    needs_prm = any(s.method.reads == "step" for s in specs)
+    if demo and needs_prm:  # the main job: the PRM choice and its reason come first
+        prm_spec, line = main_job_prm()
+        _say(cfg, line)
+        cfg = replace(cfg, prm=prm_spec) if prm_spec != DEFAULT_PRM else cfg
     if demo:
         _say(cfg, DEMO_NOTE)
     if problems is None:
@@ -264,7 +299,6 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
     problems = list(problems)
     samples_path, scored_path = out_dir / "samples.jsonl", out_dir / "scored.jsonl"
     stages: dict[str, Any] = {"sample": sample_stage(cfg, problems, n, samples_path, generator)}
-    needs_prm = any(s.method.reads == "step" for s in specs)
     eval_path = samples_path
     if needs_prm:
         stages["score"] = score_stage(cfg, problems, samples_path, scored_path)
