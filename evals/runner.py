@@ -287,9 +287,10 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
     methods = [s.spec for s in specs]
     demo = cfg.is_default_demo and generator is None and problems is None
     needs_prm = any(s.method.reads == "step" for s in specs)
+    prm_note = ""
     if demo and needs_prm:  # the main job: the PRM choice and its reason come first
-        prm_spec, line = main_job_prm()
-        _say(cfg, line)
+        prm_spec, prm_note = main_job_prm()
+        _say(cfg, prm_note)
         cfg = replace(cfg, prm=prm_spec) if prm_spec != DEFAULT_PRM else cfg
     if demo:
         _say(cfg, DEMO_NOTE)
@@ -315,7 +316,8 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
     res.mode = "run"
     res.config = {**res.config, **_config_dict(cfg, n, methods, model_name)}
     res.run = {"stages": stages, "versions": _versions(), "command": cfg.command,
-               "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": DEMO_NOTE if demo else ""}
+               "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": DEMO_NOTE if demo else "",
+               "prm_note": prm_note}
     res.files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None}
     from evals.report import write_run_outputs
     write_run_outputs(res, out_dir, title=f"{_dataset_label(cfg)}: accuracy against k", note=lambda m: _say(cfg, m))

@@ -71,3 +71,17 @@ def test_the_main_job_uses_the_chosen_prm_and_says_so_first(tmp_path, monkeypatc
     assert res.config["prm"] == expect
     scored = [json.loads(x) for x in (tmp_path / "run" / "scored.jsonl").read_text().splitlines()]
     assert scored[0]["step_scores"] == first_scores
+
+
+def test_cli_prints_the_choice_first(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli import app
+    monkeypatch.setattr(runner, "LEARNED_PRM_DECISION", str(_decision(tmp_path, 0.4, 0.5)))
+    monkeypatch.setattr("verify.sampling.factory.build_generator", _fake_generator)
+    r = CliRunner().invoke(app, ["eval", "--method", "prm-best-of-8", "--limit", "2", "--n-boot", "100",
+                                 "--out-dir", str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == ("prm: arith (the learned smollm2-prm does not beat it: prm-best-of-8 "
+                                        "accuracy 0.400 vs arith 0.500 on held-out problems; see docs/learned-prm.md)")
+    assert r.stdout.splitlines()[1].startswith("Default run: SmolLM2-135M-Instruct")

@@ -47,7 +47,7 @@ def test_both_modes_write_one_schema(tmp_path):
     assert [list(x) for x in a["results"]] == [ROW]
     assert [list(x) for x in b["results"]] == [ROW, ROW]
     assert a["run"] == {} and a["files"] == {} and set(b["run"]) == {
-        "stages", "versions", "command", "seconds", "demo", "demo_note"}
+        "stages", "versions", "command", "seconds", "demo", "demo_note", "prm_note"}
     # cost columns on recorded samples too: 10 generated tokens per sample, k = 2
     assert a["results"][0]["gen_tokens_per_problem"] == 20.0 and a["results"][0]["prompt_tokens_per_problem"] == 5.0
     assert a["config"]["methods"] == ["majority@2"] and b["config"]["methods"] == ["single", "majority@2"]

@@ -23,6 +23,8 @@ def run_mode(options: dict[str, Any], *, prices: tuple, pareto: bool, outputs: d
     except (VerifyError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
+    if res.run.get("prm_note"):  # the main job says which PRM it used, and why, first
+        typer.echo(res.run["prm_note"])
     if res.run["demo"]:
         typer.echo(res.run["demo_note"])
     typer.echo(table(res.results))
