@@ -24,6 +24,7 @@ pytest.importorskip("ray.data")
 
 from tests.conftest import ROOT  # noqa: E402
 from verify.records.types import Problem  # noqa: E402
+from verify.sampling.base import sample_seed  # noqa: E402
 from verify.sampling.callable_backend import CallableGenerator  # noqa: E402
 from verify.sampling.ray_engine import RayExecutor  # noqa: E402
 from verify.sampling.run import sample_to_file  # noqa: E402
@@ -111,8 +112,9 @@ def test_worker_killed_mid_run_is_retried_same_traces_as_local(cluster, tmp_path
     keys = [(json.loads(x)["problem_id"], json.loads(x)["sample_index"]) for x in got]
     assert len(keys) == len(set(keys)) == 24
     assert got == local_run(tmp_path)
-    seeds = {json.loads(x)["sampling"]["seed"] for x in got}
-    assert len(seeds) == 4  # one seed per batch of 2 problems, fixed before the job leaves the driver
+    seeds = {(json.loads(x)["problem_id"], json.loads(x)["sampling"]["seed"]) for x in got}
+    # `seeded` takes no `seeds`: one seed per problem (its first sample's), fixed before the job leaves the driver
+    assert seeds == {(p.id, sample_seed(0, p.id, 0)) for p in PROBLEMS}
 
 
 DRIVER = textwrap.dedent("""

@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from verify.errors import InputError, UnknownSpecError
 from verify.records.io import read_traces
 from verify.sampling.adaptive import AdaptiveRule, majority, simulate
-from verify.sampling.base import Completion, SamplingParams, derive_seed, get_generator, trim_at_stop
+from verify.sampling.base import Completion, SamplingParams, derive_seed, get_generator, sample_seed, trim_at_stop
 from verify.sampling.callable_backend import CallableGenerator
 from verify.sampling.replay_backend import ReplayGenerator
 from verify.sampling.run import sample_to_file
@@ -64,6 +64,7 @@ def test_derive_seed_stable_and_distinct():
     # values pinned: a run resumed on another machine or Python version must derive the same seeds
     assert derive_seed(0, "batch", 0) == 680021624
     assert derive_seed(7, "adaptive", (("p1", 2),)) == 132471691
+    assert sample_seed(0, "p1", 0) == 1502196487 and sample_seed(0, "p1", 5) == 1502196492
 
 
 def test_get_generator_unknown_suggests_closest():
@@ -103,7 +104,7 @@ def test_sample_to_file_schema_matches_eval_reader(tmp_path):
     assert r["finish_reason"] == "stop"
     assert r["sampling"]["params"] == {"temperature": 0.5, "top_p": 1.0, "max_tokens": 32, "stop": [], "seed": 3}
     assert r["sampling"]["model"] == "toy" and r["sampling"]["backend"] == "callable"
-    assert r["sampling"]["seed"] == derive_seed(3, "batch", 0)
+    assert r["sampling"]["seed"] == sample_seed(3, "p1", 0)  # fn without `seeds`: its problem's first sample seed
     traces = read_traces(out)  # the reader `verify eval` uses accepts every line
     assert len(traces) == 12 and traces[5].answer == r["answer"]
 

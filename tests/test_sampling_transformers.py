@@ -131,8 +131,8 @@ CRASH_SCRIPT = textwrap.dedent("""
     model_dir, slow, outs = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
     gen = TransformersGenerator(model_dir, chat=False)
     inner = gen.generate
-    def slow_generate(prompts, n, params):
-        out = inner(prompts, n, params)
+    def slow_generate(prompts, n, params, seeds=None):  # per-sample seeds, as the generator takes them
+        out = inner(prompts, n, params, seeds=seeds)
         time.sleep(slow)
         return out
     gen.generate = slow_generate

@@ -15,7 +15,18 @@ CTranslate2 version. Later loads read only that folder with `ctranslate2` and `t
 Sampling: one `generate_batch` call per chunk of prompts with `num_hypotheses=n`, so each
 prompt is encoded once and its n samples continue from it (repeating each prompt n times as
 separate rows computes the few-shot prompt n times: about half the speed, measured in
-benchmarks/sampling.py), seeded with `ctranslate2.set_random_seed(params.seed)`.
+benchmarks/sampling.py), seeded with `ctranslate2.set_random_seed(chunk seed)`.
+
+Seeds, the one exception to "a sample depends only on (problem, sample)": the engine draws all
+rows of a `generate_batch` call from one random generator and takes no seed per request, so
+per-sample seeds would mean one call per sample (about 2x slower, measured). A chunk (at most
+`max_batch_rows // n` prompts of one runner batch) is seeded with `joint_seed` of its rows'
+per-sample seeds, i.e. from its problems' ids and sample indices, never from its position in
+the problem list. The runner sends ct2 whole batches (fixed slices of the problem list, the
+same on the local and the Ray engine) with all n samples, so a resumed run and a Ray run write
+what an uninterrupted local run writes. Changing the problem order, the subset, `--batch-size`
+or n changes the batches and with them every sample of the batches concerned; `--extend`
+keeps the samples already written and adds samples of the larger run's streams.
 CTranslate2 seeds each worker thread's random generator once, at its first use
 (ctranslate2/src/random.cc), so a seeded call after the first builds a fresh engine (about a
 CPU-second for SmolLM2): then the same batch with the same seed gives the same texts whatever
@@ -219,9 +230,22 @@ class CT2Generator:
             text = text[:text.rindex(last) + len(last)] if last and last in text else text
         return text
 
-    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
-        return generate_in_chunks(prompts, n, params, self.max_batch_rows, lambda chunk, seed: self._generate_chunk(
-            [self.render(p) for p in chunk], n, params, seed))
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams,
+                 seeds: Sequence[Sequence[int | None]] | None = None) -> list[list[Completion]]:
+        """n completions per prompt. The engine has one random stream per call and no seed per
+        request, so each chunk of rows is seeded with `joint_seed` of its per-sample `seeds`
+        (default `call_seeds(params.seed, ...)`) and every completion records that seed."""
+        from dataclasses import replace
+
+        from verify.sampling.base import call_seeds, joint_seed
+
+        def run(chunk: Sequence[Prompt], rows: Sequence[Sequence[int | None]]) -> list[list[Completion]]:
+            seed = joint_seed(rows)
+            got = self._generate_chunk([self.render(p) for p in chunk], n, params, seed)
+            return [[replace(c, seed=seed) for c in row] for row in got]
+
+        seeds = seeds if seeds is not None else call_seeds(params.seed, len(prompts), n)
+        return generate_in_chunks(prompts, n, seeds, self.max_batch_rows, run)
 
     def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams,
                         seed: int | None) -> list[list[Completion]]:

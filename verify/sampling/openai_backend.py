@@ -6,9 +6,16 @@ timeout is retried with exponential backoff and full jitter (delay ~ U(0, base *
 capped), and a `Retry-After` header, when present, is honoured as a lower bound. Other 4xx
 answers are not retried: they name the status and the server's message.
 
-Endpoints: `/completions` for string prompts (`chat=False`) and `/chat/completions` for
+Endpoints: Endpoints: `/completions` for string prompts (`chat=False`) and `/chat/completions` for
 chat messages. `n` is sent as is; a server that returns fewer choices than asked (some do
 not implement `n`) is asked again for the rest.
+
+Seeds: sample j of a prompt is meant to be drawn with `seeds[j]` (`per_sample_seeds`; the runner
+passes `sample_seed(seed, problem id, index)`, consecutive per problem). A prompt whose seeds run
+s, s + 1, ... is one request with `n` and `"seed": s`, which on a vLLM server (child j of a
+request seeded s is seeded s + j) draws exactly those samples; the rest of a short answer is
+asked for with the seed of the first missing sample. Other seeds go one request per sample
+(n=1). How a non-vLLM server uses `seed` with `n > 1` is up to that server.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from verify.errors import VerifyError
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed, token_ends
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, call_seeds, consecutive, token_ends
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -39,6 +46,8 @@ class OpenAIGenerator:
     ...                     base_url="http://127.0.0.1:8000/v1")        # doctest: +SKIP
     >>> g.generate([[{"role": "user", "content": "1+1?"}]], 4, SamplingParams())  # doctest: +SKIP
     """
+
+    per_sample_seeds = True  # sample j of a prompt asks for seeds[j] (see the module docstring)
 
     def __init__(self, model: str, base_url: str | None = None, *, api_key: str | None = None,
                  chat: bool = True, max_concurrency: int = 8, timeout: float = 120.0, max_retries: int = 6,
@@ -56,19 +65,24 @@ class OpenAIGenerator:
         self.extra_body = dict(extra_body or {})
         self.retries = 0  # retried requests so far (for logs and tests)
 
-    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
-        jobs = [(i, p, derive_seed(params.seed, i)) for i, p in enumerate(prompts)]
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams,
+                 seeds: Sequence[Sequence[int | None]] | None = None) -> list[list[Completion]]:
+        seeds = seeds if seeds is not None else call_seeds(params.seed, len(prompts), n)
+        jobs = []  # (prompt, its seeds): one request (and its asks for the rest) each
+        for i, row in enumerate(seeds):
+            jobs.extend([(i, list(row))] if consecutive(row) else [(i, [s]) for s in row])
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, max(1, len(jobs)))) as pool:
-            results = list(pool.map(lambda job: self._one_prompt(job[1], n, params, job[2]), jobs))
-        return results
+            results = list(pool.map(lambda job: self._one_prompt(prompts[job[0]], params, job[1]), jobs))
+        got: list[list[Completion]] = [[] for _ in prompts]
+        for (i, _), row in zip(jobs, results):  # a prompt's jobs are in sample order
+            got[i].extend(row)
+        return got
 
-    def _one_prompt(self, prompt: Prompt, n: int, params: SamplingParams, seed: int | None) -> list[Completion]:
+    def _one_prompt(self, prompt: Prompt, params: SamplingParams, seeds: list[int | None]) -> list[Completion]:
         got: list[Completion] = []
-        attempt_seed = seed
-        while len(got) < n:
-            got += self._request(prompt, n - len(got), params, attempt_seed)
-            attempt_seed = None if attempt_seed is None else attempt_seed + 1  # fresh draws for the rest
-        return got[:n]
+        while len(got) < len(seeds):  # a short answer: ask for the rest, from the first missing sample's seed
+            got += self._request(prompt, len(seeds) - len(got), params, seeds[len(got)])
+        return got[:len(seeds)]
 
     def _payload(self, prompt: Prompt, n: int, params: SamplingParams, seed: int | None) -> tuple[str, dict]:
         body: dict[str, Any] = {"model": self.name, "n": n, "max_tokens": params.max_tokens,

@@ -5,9 +5,10 @@
 actor class, so each worker builds ONE generator (one model load) and serves many jobs. The
 driver stays the only writer: results stream back as jobs finish and are appended through
 the same `sample_to_file` writer as the local engine, so resume, the output lock, torn-tail
-repair and the "pairs already written are not resubmitted" rule are shared. A job's seed is
-fixed by its batch of problems before it leaves the driver, so a seeded backend writes the
-same traces on either engine (same `--batch-size`).
+repair and the "pairs already written are not resubmitted" rule are shared. A job's seeds
+(one per (problem, sample), `verify.sampling.base.sample_seed`) are fixed before it leaves the
+driver, and each worker runs it with the same `verify.sampling.run.run_job` as the local
+engine, so a seeded backend writes the same traces on either engine.
 
 Ray retries the job of a worker that dies (Ray Data restarts the actor and resubmits its
 task); a job that comes back twice is written once (the writer skips written pairs). If the
@@ -46,15 +47,16 @@ class RayExecutor:
 
     def __call__(self, jobs: Sequence[Any]) -> Iterator[tuple[Any, list]]:
         by_key = {job.key: job for job in jobs}
-        items = [(job.key, (job.prompts, job.n, job.params)) for job in jobs]
+        items = [(job.key, job) for job in jobs]
         for key, got in ray_map(items, self.factory, _generate, address=self.address, workers=self.workers,
                                 cpus_per_worker=self.cpus_per_worker, gpus_per_worker=self.gpus_per_worker):
             yield by_key[key], got
 
 
-def _generate(generator: Any, payload: tuple) -> list:
-    prompts, n, params = payload
-    return generator.generate(prompts, n, params)
+def _generate(generator: Any, job: Any) -> list:
+    from verify.sampling.run import run_job
+
+    return run_job(generator, job)
 
 
 def connect(address: str | None = None) -> bool:

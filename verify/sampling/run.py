@@ -7,11 +7,16 @@ and fsynced; a run first locks the output and, if it is provably ours, cuts a to
 batch in flight and never leaves a corrupt line, and rerunning the same command finishes
 the job without duplicates.
 
-Determinism: batches are fixed slices of the problem list and batch b is sampled with
-`derive_seed(seed, "batch", b)`. A batch that was only partly written is sampled again in
-full with the same seed and only its missing rows are kept, so for a seeded backend a
-resumed run writes the same traces as an uninterrupted one. In adaptive mode the seed of a
-round's chunk is derived from its (problem, samples-so-far) pairs.
+Determinism: sample i of problem p is drawn with `sample_seed(seed, p.id, i)` (verify.sampling.base),
+whatever the problem's place in the list, the batch size, the engine, or how many samples
+were asked for before (`--extend`). A backend with `per_sample_seeds` (transformers, vllm,
+openai, a callable taking `seeds`) is asked for the missing samples only. Any other backend
+is asked for the whole batch (a fixed slice of the problem list), exactly as an uninterrupted
+run asks, with the per-sample seeds when it takes them (ct2 seeds each chunk from them) and
+else one call seed derived from the batch's problem ids; only the missing rows are kept. So
+for a seeded backend a resumed run writes the same traces as an uninterrupted one, and for a
+per-sample backend reordering, filtering, another `--batch-size` or `--extend` change no
+sample of an unchanged problem. Adaptive rounds follow the same rule.
 """
 from __future__ import annotations
 
@@ -28,7 +33,8 @@ from verify.records.confidence import trace_confidence
 from verify.records.io import append_jsonl, get_field, iter_jsonl
 from verify.records.outputs import TRACES, claim_output
 from verify.sampling.adaptive import AdaptiveRule
-from verify.sampling.base import Completion, Generator, Prompt, SamplingParams, derive_seed
+from verify.sampling.base import (Completion, Generator, Prompt, SamplingParams, derive_seed, sample_seed,
+                                  takes_seeds)
 from verify.sampling.traces import completion_to_trace
 from verify.records.steps import DEFAULT_SEP
 from verify.records.types import Problem
@@ -127,9 +133,9 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
     3
 
     `executor` runs the generate calls somewhere else (`verify.sampling.ray_engine.RayExecutor`):
-    it receives every `GenerateJob` of the run and yields `(job, completions)` in any order;
-    this function stays the only writer, so resume and torn-tail repair are the same for
-    every engine. Without it, `generator.generate` runs here, one job at a time.
+    it receives every `GenerateJob` of the run and yields `(job, run_job(generator, job))` in
+    any order; this function stays the only writer, so resume and torn-tail repair are the
+    same for every engine. Without it, `run_job` runs here, one job at a time.
     """
     if n < 1 or batch_size < 1:
         raise ValueError("n and batch_size must be >= 1")
@@ -170,20 +176,73 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
 
 @dataclass(frozen=True)
 class GenerateJob:
-    """One generate call: batch `key` of the problem list, its prompts, n and seeded params.
+    """One unit of generate work: `n` samples of each of `prompts`, of which `wanted` are missing.
 
-    Batches are fixed slices of the problem list and batch b is seeded with
-    `derive_seed(seed, "batch", b)`, so a job's seed depends only on which problems it
-    holds, never on the engine or on what was already written.
+    `seeds[i][j]` is the seed of sample `first + j` of prompt i's problem (`sample_seed`), and
+    `params.seed` the seed of the whole call for generators that take one seed per call,
+    derived from the job's (problem id, first sample) pairs and n. Both are fixed before the
+    job leaves the driver and depend only on which problems and samples it holds.
     """
 
     key: int
     prompts: list
     n: int
     params: SamplingParams
+    seeds: list                              # (prompts, n) per-sample seeds
+    wanted: list                             # (i, j) pairs: prompt i's sample j; results come in this order
 
 
-Executor = Callable[[list[GenerateJob]], Iterable[tuple[GenerateJob, list[list[Completion]]]]]
+Executor = Callable[[list[GenerateJob]], Iterable[tuple[GenerateJob, list[tuple[Completion, int | None]]]]]
+
+
+def make_job(key: int, problems: Sequence[Problem], first: Sequence[int], n: int, params: SamplingParams,
+             prompt: Callable[[Problem], Prompt], wanted: list[tuple[int, int]]) -> GenerateJob:
+    """The job for samples `first[i] .. first[i] + n - 1` of each problem (see `GenerateJob`)."""
+    seeds = [[sample_seed(params.seed, p.id, f + j) for j in range(n)] for p, f in zip(problems, first)]
+    call = derive_seed(params.seed, "call", tuple((p.id, f) for p, f in zip(problems, first)), n)
+    return GenerateJob(key, [prompt(p) for p in problems], n, params.replace(seed=call), seeds, wanted)
+
+
+def run_job(generator: Generator, job: GenerateJob) -> list[tuple[Completion, int | None]]:
+    """`(completion, seed it was drawn with)` for each pair of `job.wanted`, in that order.
+
+    A generator with `per_sample_seeds` (and the `seeds` keyword) is asked for the wanted samples
+    only, one call per set of wanted sample positions; any other is asked for the whole job, as
+    an uninterrupted run asks for it, and the wanted rows are kept. The local engine and the
+    Ray workers both call this.
+
+    >>> from verify.sampling.callable_backend import CallableGenerator
+    >>> gen = CallableGenerator(lambda prompt, n, seeds: [f"{prompt} {s % 100}" for s in seeds])
+    >>> job = make_job(0, [Problem("p1", "q1")], [0], 4, SamplingParams(seed=1), lambda p: p.question, [(0, 3)])
+    >>> [(c.text, s == sample_seed(1, "p1", 3)) for c, s in run_job(gen, job)]
+    [('q1 99', True)]
+    """
+    seeded = takes_seeds(generator)
+    if seeded and getattr(generator, "per_sample_seeds", False):
+        js_of: dict[int, list[int]] = defaultdict(list)
+        for i, j in job.wanted:
+            js_of[i].append(j)
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for i, js in js_of.items():
+            groups[tuple(js)].append(i)
+        got: dict[tuple[int, int], tuple[Completion, int | None]] = {}
+        for js, rows in groups.items():
+            seeds = [[job.seeds[i][j] for j in js] for i in rows]
+            out = generator.generate([job.prompts[i] for i in rows], len(js), job.params, seeds=seeds)
+            _check_shape(out, len(rows), len(js))
+            for i, row, row_seeds in zip(rows, out, seeds):
+                got.update({(i, j): (c, _seed(c, s)) for j, c, s in zip(js, row, row_seeds)})
+        return [got[w] for w in job.wanted]
+    out = generator.generate(job.prompts, job.n, job.params, **({"seeds": job.seeds} if seeded else {}))
+    _check_shape(out, len(job.prompts), job.n)
+    return [(out[i][j], _seed(out[i][j], job.seeds[i][j] if seeded else job.params.seed)) for i, j in job.wanted]
+
+
+def _seed(c: Completion, given: int | None) -> int | None:
+    """The seed a completion was drawn with: its own record (a backend that drew several
+    samples from one stream says which), else the seed it was given."""
+    own = getattr(c, "seed", None)
+    return given if own is None else own
 
 
 class _Writer:
@@ -214,23 +273,21 @@ def _check_shape(got: list[list[Completion]], prompts: int, n: int) -> None:
 
 
 def _run_fixed(problems, generator, n, params, batch_size, prompt, done, writer, bar, executor=None) -> None:
-    jobs, wanted = [], {}
+    jobs, batches = [], {}
     for b, start in enumerate(range(0, len(problems), batch_size)):
         batch = problems[start:start + batch_size]
-        missing = [(p, i) for p in batch for i in range(n) if i not in done.get(p.id, {})]
-        if not missing:
+        wanted = [(k, i) for k, p in enumerate(batch) for i in range(n) if i not in done.get(p.id, {})]
+        if not wanted:
             continue  # pairs already written are never sent to a generator again
-        seed = derive_seed(params.seed, "batch", b)
-        jobs.append(GenerateJob(b, [prompt(p) for p in batch], n, params.replace(seed=seed)))
-        wanted[b] = (batch, missing)
-    results = executor(jobs) if executor is not None else \
-        ((job, generator.generate(job.prompts, job.n, job.params)) for job in jobs)
+        jobs.append(make_job(b, batch, [0] * len(batch), n, params, prompt, wanted))
+        batches[b] = batch
+    results = executor(jobs) if executor is not None else ((job, run_job(generator, job)) for job in jobs)
     for job, got in results:
-        batch, missing = wanted[job.key]
-        _check_shape(got, len(batch), n)
-        by_pid = {p.id: row for p, row in zip(batch, got)}
+        batch = batches[job.key]
+        if len(got) != len(job.wanted):
+            raise RuntimeError(f"engine returned {len(got)} completions for {len(job.wanted)} wanted samples")
         # an engine that retried a job may hand it back twice: `done` keeps the file duplicate-free
-        rows = [(p, i, by_pid[p.id][i], job.params.seed) for p, i in missing if i not in done.get(p.id, {})]
+        rows = [(batch[k], i, c, seed) for (k, i), (c, seed) in zip(job.wanted, got) if i not in done.get(batch[k].id, {})]
         if rows:
             bar.update(len(rows), writer.write(rows, done))
 
@@ -258,9 +315,8 @@ def _run_adaptive(problems, generator, rule, params, batch_size, prompt, done, w
         for k, group in sorted(by_k.items()):
             for start in range(0, len(group), batch_size):
                 chunk = group[start:start + batch_size]
-                base = {p.id: (max(done[p.id]) + 1 if done.get(p.id) else 0) for p in chunk}
-                seed = derive_seed(params.seed, "adaptive", tuple(sorted(base.items())))
-                got = generator.generate([prompt(p) for p in chunk], k, params.replace(seed=seed))
-                _check_shape(got, len(chunk), k)
-                rows = [(p, base[p.id] + j, row[j], seed) for p, row in zip(chunk, got) for j in range(k)]
+                base = [max(done[p.id]) + 1 if done.get(p.id) else 0 for p in chunk]
+                job = make_job(0, chunk, base, k, params, prompt, [(x, j) for x in range(len(chunk)) for j in range(k)])
+                got = run_job(generator, job)
+                rows = [(chunk[x], base[x] + j, c, seed) for (x, j), (c, seed) in zip(job.wanted, got)]
                 bar.update(len(rows), writer.write(rows, done))

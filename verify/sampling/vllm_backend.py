@@ -15,15 +15,21 @@ vLLM API used (current documented offline API):
   each `RequestOutput` has `.prompt_token_ids` and `.outputs`: `CompletionOutput` with
   `.text`, `.token_ids`, `.cumulative_logprob`, `.finish_reason` ("stop" / "length" / "abort").
 
-One `SamplingParams` per prompt carries its own seed (`derive_seed(seed, i)`), so a
-prompt's N samples do not depend on which other prompts share the batch. Prefix caching
-lets the N samples of a prompt (and shared few-shot prefixes) reuse the prompt's KV cache.
+Seeds: sample j of prompt i is drawn with `seeds[i][j]` (`per_sample_seeds`; the runner passes
+`sample_seed(seed, problem id, index)`). A prompt whose seeds run s, s + 1, ..., s + n - 1 (the
+runner's always do) is ONE request `SamplingParams(n=n, seed=s)`: vLLM's parallel sampling
+gives child j of a seeded request the seed s + j (vllm/v1/engine/parallel_sampling.py, checked
+by the contract test) and samples each seeded request with its own generator. Other seeds go
+as one request per sample with n=1. So a sample's random stream does not depend on the other
+requests of the batch; its logits can, in the last bits, on a GPU unless vLLM runs batch
+invariant (`VLLM_BATCH_INVARIANT=1`). Prefix caching lets the N samples of a prompt (and
+shared few-shot prefixes) reuse the prompt's KV cache.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, derive_seed, token_ends
+from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, call_seeds, consecutive, token_ends
 
 
 class VLLMGenerator:
@@ -32,6 +38,8 @@ class VLLMGenerator:
     >>> g = VLLMGenerator("Qwen/Qwen2.5-Math-1.5B-Instruct", tensor_parallel_size=1)  # doctest: +SKIP
     >>> g.generate([[{"role": "user", "content": "1+1?"}]], 8, SamplingParams())       # doctest: +SKIP
     """
+
+    per_sample_seeds = True  # each request is sampled with its own seeded generator
 
     def __init__(self, model: str, *, seed: int = 0, tensor_parallel_size: int = 1,
                  data_parallel_size: int = 1, dtype: str = "auto", chat: bool = True, logprobs: bool = True,
@@ -56,20 +64,29 @@ class VLLMGenerator:
             kw["logprobs"] = 0
         return self._vllm.SamplingParams(**kw)
 
-    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
-        sps = [self._params(n, params, derive_seed(params.seed, i)) for i in range(len(prompts))]
-        chat_idx = [i for i, p in enumerate(prompts) if self.chat or not isinstance(p, str)]
+    def generate(self, prompts: Sequence[Prompt], n: int, params: SamplingParams,
+                 seeds: Sequence[Sequence[int | None]] | None = None) -> list[list[Completion]]:
+        seeds = seeds if seeds is not None else call_seeds(params.seed, len(prompts), n)
+        reqs: list[tuple[int, int, int]] = []  # (prompt, first sample, samples): one vLLM request each
+        for i, row in enumerate(seeds):
+            reqs.extend([(i, 0, n)] if consecutive(row) else [(i, j, 1) for j in range(n)])
+        sps = [self._params(k, params, seeds[i][j]) for i, j, k in reqs]
+        chat_idx = [r for r, (i, _, _) in enumerate(reqs) if self.chat or not isinstance(prompts[i], str)]
         chat_set = set(chat_idx)
-        text_idx = [i for i in range(len(prompts)) if i not in chat_set]
+        text_idx = [r for r in range(len(reqs)) if r not in chat_set]
         results: dict[int, Any] = {}
         if chat_idx:
-            outs = self.llm.chat([as_messages(prompts[i]) for i in chat_idx], [sps[i] for i in chat_idx],
+            outs = self.llm.chat([as_messages(prompts[reqs[r][0]]) for r in chat_idx], [sps[r] for r in chat_idx],
                                  use_tqdm=False, add_generation_prompt=True)
             results.update(zip(chat_idx, outs))
         if text_idx:
-            outs = self.llm.generate([prompts[i] for i in text_idx], [sps[i] for i in text_idx], use_tqdm=False)
+            outs = self.llm.generate([prompts[reqs[r][0]] for r in text_idx], [sps[r] for r in text_idx],
+                                     use_tqdm=False)
             results.update(zip(text_idx, outs))
-        return [_convert(results[i], n) for i in range(len(prompts))]
+        got: list[list[Completion]] = [[] for _ in prompts]
+        for r, (i, _, k) in enumerate(reqs):  # requests of a prompt are in sample order
+            got[i].extend(_convert(results[r], k))
+        return got
 
 
 def _convert(req: Any, n: int) -> list[Completion]:
