@@ -175,6 +175,31 @@ def test_generator_chat_only_by_default(contract):
     assert args["sampling_params"][0].logprobs is None and args["sampling_params"][0].seed is None
 
 
+def test_per_sample_seeds_are_vllms_own_child_seeds(contract):
+    """A prompt whose per-sample seeds run s, s+1, ... is one request seeded s with n samples: the
+    real ParentRequest (used by LLMEngine and AsyncLLM) gives child j the seed s + j. Other seeds
+    go one request per sample, and the completions come back in sample order."""
+    import types
+
+    from vllm.v1.engine.llm_engine import LLMEngine
+    from vllm.v1.engine.parallel_sampling import ParentRequest
+
+    from verify.sampling.base import SamplingParams, sample_seed
+    from verify.sampling.vllm_backend import VLLMGenerator
+
+    s = sample_seed(0, "p7", 4)
+    parent = types.SimpleNamespace(sampling_params=vllm.SamplingParams(n=3, seed=s), cached_child_sampling_params=None)
+    assert [ParentRequest._get_child_sampling_params(parent, j).seed for j in range(3)] == [s, s + 1, s + 2]
+    assert "get_child_info" in inspect.getsource(LLMEngine.add_request)  # n > 1 fans out through ParentRequest
+    g = VLLMGenerator("m", chat=False)
+    got = g.generate(["a", "b"], 3, SamplingParams(seed=0), seeds=[[s, s + 1, s + 2], [50, 9, 4]])
+    (_, args), = contract.instances[0].calls
+    assert [(sp.n, sp.seed) for sp in args["sampling_params"]] == [(3, s), (1, 50), (1, 9), (1, 4)]
+    assert args["prompts"] == ["a", "b", "b", "b"]
+    assert [c.text for c in got[0]] == ["p0 s0 \\boxed{0}", "p0 s1 \\boxed{1}", "p0 s2 \\boxed{2}"]
+    assert [c.text for c in got[1]] == ["p1 s0 \\boxed{0}", "p2 s0 \\boxed{0}", "p3 s0 \\boxed{0}"]
+
+
 @pytest.mark.parametrize("spec,kind,head", [("math-shepherd", "llama", "lm"), ("qwen-prm", "qwen2", "cls")])
 def test_step_scorer_calls_match_vllm(contract, tmp_path, spec, kind, head):
     from prm.hf_scorer import HFStepScorer
