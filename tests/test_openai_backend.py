@@ -171,6 +171,18 @@ def test_server_ignoring_n_is_asked_again(server):
     assert len({b["seed"] for _, b in server.bodies}) == 3  # fresh draws, not the same sample again
 
 
+def test_per_sample_seeds_one_request_per_run_of_consecutive_seeds(server):
+    """Seeds s, s+1, ... are one request with n and seed s (vLLM serve seeds child j with s + j); a
+    short answer is completed from the first missing sample's seed; other seeds go one per sample."""
+    row = gen(server, "no-n").generate(["q"], 3, SamplingParams(seed=1), seeds=[[100, 101, 102]])[0]
+    assert [(b["n"], b["seed"]) for _, b in server.bodies] == [(3, 100), (2, 101), (1, 102)]
+    assert len(row) == 3
+    server.bodies.clear()
+    row = gen(server, "ok").generate(["q"], 2, SamplingParams(seed=1), seeds=[[7, 3]])[0]
+    assert sorted((b["n"], b["seed"]) for _, b in server.bodies) == [(1, 3), (1, 7)]
+    assert [c.text.split()[2] for c in row] == ["\\boxed{0}"] * 2
+
+
 def test_concurrency_is_bounded(server):
     g = gen(server, "slow", max_concurrency=3)
     got = g.generate([f"q{i}" for i in range(9)], 1, SamplingParams())
