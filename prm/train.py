@@ -80,6 +80,11 @@ class TrainConfig:
     dtype: str = "float32"
     threads: int = 0               # torch CPU threads; 0: torch's default
     progress: bool = True          # a progress line with the loss on stderr
+    train_layers: int | None = None  # set: freeze the rest, train the top K layers + head (prm/frozen.py)
+    balance: bool = False          # train_layers: weigh negative steps by #positive / #negative
+    frozen_dtype: str = "bfloat16"  # train_layers: dtype of the frozen layers (computed once, cached)
+    save_dtype: str = "float32"    # train_layers: dtype of the saved delta
+    cache_states: bool = True      # train_layers: keep the frozen states in verify's cache folder
     examples: Sequence[Any] | None = field(default=None, repr=False)  # StepExamples instead of `data`
 
 
@@ -311,6 +316,10 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
     if cfg.batch_size < 1 or cfg.grad_accum < 1 or cfg.epochs < 1:
         raise ValueError("batch_size, grad_accum and epochs must be at least 1")
     lr_factor(0, 0, 1, cfg.schedule)  # an unknown schedule fails before any work
+    if cfg.train_layers is not None:
+        from prm.frozen_train import train_frozen
+
+        return train_frozen(cfg, on_step)
     out_dir = Path(cfg.out_dir)
     if cfg.resume:
         find_checkpoint(out_dir)  # no checkpoint, or a pickled one: fail before loading a model

