@@ -22,7 +22,7 @@ gives child j of a seeded request the seed s + j (vllm/v1/engine/parallel_sampli
 by the contract test) and samples each seeded request with its own generator. Other seeds go
 as one request per sample with n=1. So a sample's random stream does not depend on the other
 requests of the batch; its logits can, in the last bits, on a GPU unless vLLM runs batch
-invariant (`VLLM_BATCH_INVARIANT=1`). Prefix caching lets the N samples of a prompt (and
+invariant (`VLLM_BATCH_INVARIANT=1`, compute capability 9.0 or more). Prefix caching lets the N samples of a prompt (and
 shared few-shot prefixes) reuse the prompt's KV cache.
 """
 from __future__ import annotations
