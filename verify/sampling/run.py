@@ -178,10 +178,12 @@ def sample_to_file(problems: Sequence[Problem], generator: Generator, out: str |
 class GenerateJob:
     """One unit of generate work: `n` samples of each of `prompts`, of which `wanted` are missing.
 
-    `seeds[i][j]` is the seed of sample `first + j` of prompt i's problem (`sample_seed`), and
-    `params.seed` the seed of the whole call for generators that take one seed per call,
-    derived from the job's (problem id, first sample) pairs and n. Both are fixed before the
-    job leaves the driver and depend only on which problems and samples it holds.
+    The job covers samples `first .. first + n - 1` of each problem (`first` is 0 in a fixed run,
+    the samples so far in an adaptive round): `seeds[i][j]` is the seed of sample `first + j`
+    of prompt i's problem (`sample_seed`), and `params.seed` the seed of the whole call for
+    generators that take one seed per call, derived from the job's (problem id, first) pairs
+    and n. Both are fixed before the job leaves the driver and depend only on which problems
+    and samples it holds.
     """
 
     key: int
@@ -212,10 +214,10 @@ def run_job(generator: Generator, job: GenerateJob) -> list[tuple[Completion, in
     Ray workers both call this.
 
     >>> from verify.sampling.callable_backend import CallableGenerator
-    >>> gen = CallableGenerator(lambda prompt, n, seeds: [f"{prompt} {s % 100}" for s in seeds])
-    >>> job = make_job(0, [Problem("p1", "q1")], [0], 4, SamplingParams(seed=1), lambda p: p.question, [(0, 3)])
-    >>> [(c.text, s == sample_seed(1, "p1", 3)) for c, s in run_job(gen, job)]
-    [('q1 99', True)]
+    >>> gen = CallableGenerator(lambda prompt, n, seeds: [str(s) for s in seeds])  # draws only what it is asked
+    >>> job = make_job(0, [Problem("p1", "q1", "2")], [0], 4, SamplingParams(seed=1), lambda p: p.question, [(0, 3)])
+    >>> [(int(c.text), s) for c, s in run_job(gen, job)] == [(sample_seed(1, "p1", 3),) * 2]
+    True
     """
     seeded = takes_seeds(generator)
     if seeded and getattr(generator, "per_sample_seeds", False):
