@@ -81,8 +81,9 @@ class Completion:
     token_logprobs: tuple[float, ...] | None = None   # log p of the sampled token
     token_confidence: tuple[float, ...] | None = None  # DeepConf: -mean log p of the top-k tokens
     token_ends: tuple[int, ...] | None = None          # end offset of each token in `text`
-    # the seed of the random stream this completion was drawn from, when a backend draws several
-    # samples from one stream (ct2's chunk seed, a callable's per-prompt seed); None: its own seed
+    # the seed of the random stream this completion was drawn from, set by a backend that draws
+    # several samples from one stream (ct2's chunk seed, a callable's per-prompt seed); None: the
+    # seed the runner gave it (its per-sample seed, or the call's seed)
     seed: int | None = None
 
 
