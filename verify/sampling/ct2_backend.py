@@ -19,7 +19,8 @@ benchmarks/sampling.py), seeded with `ctranslate2.set_random_seed(chunk seed)`.
 
 Seeds, the one exception to "a sample depends only on (problem, sample)": the engine draws all
 rows of a `generate_batch` call from one random generator and takes no seed per request, so
-per-sample seeds would mean one call per sample (about 2x slower, measured). A chunk (at most
+per-sample seeds would mean one call, and one fresh engine, per sample (even one problem per
+call is about 2x slower than batching). A chunk (at most
 `max_batch_rows // n` prompts of one runner batch) is seeded with `joint_seed` of its rows'
 per-sample seeds, i.e. from its problems' ids and sample indices, never from its position in
 the problem list. The runner sends ct2 whole batches (fixed slices of the problem list, the
