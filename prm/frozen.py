@@ -266,6 +266,37 @@ def lower_states(prm: FrozenPRM, ids: Sequence[Sequence[int]], pad_id: int, *, b
     return out
 
 
+def advance_states(causal_lm: Any, states: Sequence[Any], start: int, stop: int, *, dtype: str = "bfloat16",
+                   batch_tokens: int = 4096) -> list[Any]:
+    """States entering layer `stop` from `states` entering layer `start`, through the base's
+    layers ``start..stop-1`` (frozen, in `dtype`): states cached for K trainable layers serve
+    any smaller K without a second pass over the lower layers."""
+    import torch
+
+    from prm.hf_scorer import torch_dtype
+
+    dec = _decoder(causal_lm)
+    sub = copy.deepcopy(_sub_model(dec, list(dec.layers[start:stop]), None, embed=False)).to(torch_dtype(dtype))
+    sub.rotary_emb.float()
+    order = sorted(range(len(states)), key=lambda i: -states[i].shape[0])
+    out: list[Any] = [None] * len(states)
+    k = 0
+    while k < len(order):
+        width = states[order[k]].shape[0]
+        chunk = order[k: k + max(1, batch_tokens // max(1, width))]
+        x = torch.zeros((len(chunk), width, states[chunk[0]].shape[-1]), dtype=torch_dtype(dtype))
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for r, i in enumerate(chunk):
+            x[r, : states[i].shape[0]] = states[i]
+            mask[r, : states[i].shape[0]] = 1
+        with torch.no_grad():
+            h = sub(inputs_embeds=x, attention_mask=mask, use_cache=False).last_hidden_state
+        for r, i in enumerate(chunk):
+            out[i] = h[r, : states[i].shape[0]].clone()
+        k += len(chunk)
+    return out
+
+
 # --- saving and loading the delta --------------------------------------------------------------
 
 def save_delta(prm: FrozenPRM, out_dir: Path, *, base: str, base_sha: str, spec: Any,

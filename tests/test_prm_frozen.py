@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from prm.formats import StepExample
-from prm.frozen import FrozenPRM, load_base, load_frozen_prm, lower_states, save_delta, states_key
+from prm.frozen import FrozenPRM, advance_states, load_base, load_frozen_prm, lower_states, save_delta, states_key
 from prm.frozen_train import fit, negative_weight, predict
 from prm.hf_scorer import HFStepScorer
 from prm.processbench import auroc
@@ -134,6 +134,15 @@ def test_state_cache_is_read_back_and_keyed_by_model_layer_dtype_and_tokens(base
     # padding and batch order do not change a trace's states: alone == in a batch
     alone = lower_states(FrozenPRM(lm, 1, frozen_dtype="float32"), ids[1:], 0)
     assert torch.allclose(alone[0], first[1], atol=1e-6)
+
+
+def test_states_advanced_from_a_lower_cut_equal_a_direct_pass(base):
+    lm, tok = load_base(str(base))
+    ids = [(1, 5, 7, 9, 4), (2, 3)]
+    low = lower_states(FrozenPRM(lm, 2, frozen_dtype="float32"), ids, 0)   # entering layer 1
+    direct = lower_states(FrozenPRM(lm, 0, frozen_dtype="float32"), ids, 0)  # entering "layer 3"
+    moved = advance_states(lm, low, 1, 3, dtype="float32")
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(moved, direct))
 
 
 def test_negative_weight_balances_the_classes():
