@@ -60,3 +60,15 @@ def test_cli_writes_the_training_split(tmp_path, monkeypatch, capsys):
     assert [r["id"] for r in rows] == [f"arith-train-{i}" for i in range(5)]
     assert [r["question"] for r in rows] == [p.question for p in training_split(5, 3)]
     assert capsys.readouterr().out == f"{out}\n"
+
+
+def test_shipped_heldout_labels_are_of_evaluation_problems_only():
+    # data/arith_heldout_labels.jsonl: rollout labels of the main job's traces, the learned PRM's held-out set
+    rows = [json.loads(line) for line in open("data/arith_heldout_labels.jsonl")]
+    ev = {p.id: p for p in generate(40, 0)}
+    assert len(rows) == 320 and {r["problem_id"] for r in rows} == set(ev)
+    assert all(r["question"] == ev[r["problem_id"]].question and r["gold"] == ev[r["problem_id"]].gold
+               for r in rows)
+    train = training_split(150, 1)
+    assert not {r["question"] for r in rows} & {p.question for p in train}
+    assert all(len(r["hard_labels"]) == len(r["steps"]) for r in rows)
