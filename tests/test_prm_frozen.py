@@ -208,3 +208,25 @@ def test_shipped_smollm2_prm_scores_each_step_in_0_1():
     assert [len(x) for x in out] == [2, 1]
     assert all(0.0 <= s <= 1.0 for x in out for s in x)
     assert scorer.forward_tokens > 0
+
+
+def test_build_helpers_split_by_problem_draw_within_budget_and_group_the_auroc():
+    from prm.build_smollm2_prm import draw, grouped_auroc, split_problems
+
+    examples = [StepExample(f"q{i % 10}", ("a", "b"), (1.0, float(i % 3 != 0))) for i in range(40)]
+    tr, ho = split_problems(examples, 0.2, seed=0)
+    assert len({e.question for e in ho}) == 2 and not {e.question for e in tr} & {e.question for e in ho}
+    assert split_problems(examples, 0.2, seed=0) == (tr, ho) and split_problems(examples, 0.2, seed=1) != (tr, ho)
+
+    class E:
+        def __init__(self, n, labels):
+            self.input_ids, self.labels = (0,) * n, labels
+
+    enc = [E(10, (1.0, 0.0))] * 3 + [E(10, (1.0, 1.0))] * 10
+    picked = draw(enc, 55, seed=0, balanced=True)
+    assert len(picked) == 5 and sum(1 for i in picked if i < 3) == 3  # 3 with a wrong step, then the rest
+    assert [i < 3 for i in picked[:4]] == [True, False, True, False]
+    m = grouped_auroc([[0.9, 0.1], [0.8, 0.7]], [[1.0, 0.0], [1.0, math.nan]], ["A", "B"], n_boot=200)
+    assert (m["auroc"], m["n_steps"], m["n_neg"], m["n_groups"]) == (1.0, 3, 1, 2)
+    m = grouped_auroc([[0.2, 0.9], [0.3, 0.1]], [[1.0, 0.0], [1.0, 0.0]], ["A", "B"], n_boot=200)
+    assert m["auroc"] == 0.5 and m["ci"][0] <= 0.5 <= m["ci"][1]  # 2 of 4 (correct, wrong) pairs in order
