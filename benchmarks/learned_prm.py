@@ -46,24 +46,59 @@ def first_zero(labels: Sequence[Any]) -> int:
     return next((i for i, x in enumerate(labels) if x is not None and float(x) < 0.5), -1)
 
 
-def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000) -> dict[str, Any]:
+def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
+                  known: dict | None = None) -> dict[str, Any]:
     """Step AUROC and first-error F1 (ProcessBench's metric) on rollout-labelled traces.
 
     Uses each record's `hard_labels` (else `labels`): the steps before the first dead step
     are positives, the first dead step the negative (later steps are not scored, as in
-    ProcessBench).
+    ProcessBench). `known` maps (question, steps) to scores already computed (the main
+    job's traces are the labelled ones): only the others are scored.
     """
     from prm.processbench import processbench_metrics
     rows = [json.loads(x) for x in Path(labels_path).read_text().splitlines() if x.strip()]
-    items = [(r.get("question", ""), list(r["steps"])) for r in rows]
+    items = [(r.get("question", ""), tuple(r["steps"])) for r in rows]
+    known = dict(known or {})
     t0 = time.perf_counter()
     before = scorer.forward_tokens
-    scores = scorer.score_batch(items)
+    todo = sorted({it for it in items if it not in known})
+    known.update(zip(todo, scorer.score_batch([(q, list(st)) for q, st in todo])))
+    scores = [known[it] for it in items]
     seconds = time.perf_counter() - t0
     labels = [first_zero(r.get("hard_labels") or r["labels"]) for r in rows]
     rep = processbench_metrics(labels, scores, 0.5, n_boot=n_boot).to_dict()
-    return {"data": str(labels_path), "n_traces": len(rows), "report": rep,
+    # the traces of one problem are not independent: the AUROC interval resamples problems
+    groups = [str(r.get("problem_id", i)) for i, r in enumerate(rows)]
+    rep["auroc_ci"] = problem_bootstrap_auroc(labels, scores, groups, n_boot=n_boot)
+    rep["auroc_ci_over"] = "problems"
+    return {"data": str(labels_path), "n_traces": len(rows), "n_problems": len(set(groups)), "report": rep,
             "forward_tokens": scorer.forward_tokens - before, "seconds": round(seconds, 2)}
+
+
+def problem_bootstrap_auroc(labels: Sequence[int], scores: Sequence[Sequence[float]], groups: Sequence[str], *,
+                            n_boot: int = 1000, seed: int = 0) -> list[float] | None:
+    """95% percentile interval of the step AUROC, resampling whole problems (`groups`).
+
+    >>> problem_bootstrap_auroc([1, -1], [[0.9, 0.1], [0.8]], ["a", "b"], n_boot=20)
+    [1.0, 1.0]
+    """
+    import numpy as np
+
+    from prm.processbench import auroc, step_targets
+    by: dict[str, tuple[list, list]] = {}
+    for y, s, g in zip(labels, scores, groups):
+        xs, ys = step_targets(y, s)
+        by.setdefault(g, ([], []))[0].extend(xs)
+        by[g][1].extend(ys)
+    parts = list(by.values())
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(parts), len(parts))
+        a = auroc([x for i in pick for x in parts[i][0]], [y for i in pick for y in parts[i][1]])
+        if a is not None:
+            vals.append(a)
+    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else None
 
 
 def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boot: int = 1000) -> dict[str, Any]:
@@ -93,6 +128,7 @@ def main_job(traces_path: str | Path, spec: str, scorer: Any, questions: dict[st
         score_samples(traces_path, scored, scorer, questions=questions, progress=False)
         seconds = time.perf_counter() - t0
         traces = read_traces(scored)
+    scores = {(questions.get(t.problem_id, ""), tuple(t.steps)): list(t.step_scores) for t in traces}
     rows, per_problem = [], {}
     for reduce in REDUCTIONS:
         res = evaluate_samples(traces, list(METHODS), reduce=reduce, n_boot=n_boot)
@@ -104,7 +140,8 @@ def main_job(traces_path: str | Path, spec: str, scorer: Any, questions: dict[st
         for p in res.per_problem:
             per_problem.setdefault(f"{p['method']}|{reduce}", {})[p["problem_id"]] = p["value"]
     tokens = scorer.forward_tokens - before
-    return {"traces": len(traces), "rows": rows, "per_problem": per_problem, "score_seconds": round(seconds, 2),
+    return {"traces": len(traces), "rows": rows, "per_problem": per_problem, "scores": scores,
+            "score_seconds": round(seconds, 2),
             "forward_tokens": tokens, "tokens_per_second": round(tokens / seconds, 1) if tokens and seconds else None}
 
 
@@ -157,7 +194,7 @@ def tables(results: dict[str, Any]) -> str:
     lines = []
     specs = list(results["prms"])
     if any("heldout" in results["prms"][s] for s in specs):
-        lines += ["held-out arith steps (problems never trained on)",
+        lines += ["held-out arith steps (problems never trained on; AUROC CI over problems)",
                   f"{'prm':<14} {'traces':>6} {'pos/neg steps':>14}  {'step AUROC [95% CI]':<24} F1 at 0.5 [95% CI]"]
         for s in specs:
             h = results["prms"][s].get("heldout")
@@ -222,12 +259,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for spec in args.prm:
         scorer = load_scorer(spec)
         got: dict[str, Any] = {}
+        if args.traces:  # first: its forward tokens are charged to the traces; held-out reuses its scores
+            got["main_job"] = main_job(args.traces, spec, scorer, questions, n_boot=2 * args.n_boot)
         if args.heldout_labels:
-            got["heldout"] = heldout_steps(args.heldout_labels, scorer, n_boot=args.n_boot)
+            known = got["main_job"].pop("scores") if "main_job" in got else None
+            got["heldout"] = heldout_steps(args.heldout_labels, scorer, n_boot=args.n_boot, known=known)
+        got.get("main_job", {}).pop("scores", None)
         if pb_paths:
             got["processbench"] = processbench(pb_paths, scorer, limit=args.limit, n_boot=args.n_boot)
-        if args.traces:
-            got["main_job"] = main_job(args.traces, spec, scorer, questions, n_boot=2 * args.n_boot)
         results["prms"][spec] = got
         print(f"{spec}: done", file=sys.stderr, flush=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

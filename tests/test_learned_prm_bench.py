@@ -72,6 +72,8 @@ def test_arith_against_a_stand_in(files, tmp_path, capsys):
     assert arith["heldout"]["report"]["auroc"] == 1.0 and arith["heldout"]["report"]["f1"] == 1.0
     assert (arith["heldout"]["report"]["n_pos_steps"], arith["heldout"]["report"]["n_neg_steps"]) == (3, 2)
     assert stand["heldout"]["report"]["auroc"] == 0.5 and stand["heldout"]["report"]["f1"] == 0.0
+    # the first two labelled traces are main-job traces, already scored: only the third is run (7 + 12 words)
+    assert stand["heldout"]["forward_tokens"] == 19 and stand["heldout"]["n_problems"] == 3
     assert arith["processbench"]["gsm8k"]["report"]["f1"] == 1.0
     assert stand["processbench"]["gsm8k"]["report"]["f1"] == 0.0
 
