@@ -41,7 +41,7 @@ LEARNED_PRM = "smollm2-prm"
 # written by benchmarks/learned_prm.py --write-decision: the learned PRM against arith on held-out problems
 LEARNED_PRM_DECISION = "smollm2-prm/heldout.json"
 DEMO_NOTE = ("Default run: SmolLM2-135M-Instruct (CTranslate2 int8 when installed, else transformers; CPU) on the project's own easy arithmetic "
-             "problems (data/arith.jsonl), scored by the PRM named on the prm: line. A 135M model is a "
+             "problems (data/arith.jsonl), scored by the arithmetic-claim checker as PRM. A 135M model is a "
              "demonstration of the pipeline, not a benchmark.")
 
 
@@ -292,8 +292,10 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
         prm_spec, prm_note = main_job_prm()
         _say(cfg, prm_note)
         cfg = replace(cfg, prm=prm_spec) if prm_spec != DEFAULT_PRM else cfg
+    demo_note = DEMO_NOTE if cfg.prm is None else \
+        DEMO_NOTE.replace("the arithmetic-claim checker as PRM", f"the learned PRM {cfg.prm}")
     if demo:
-        _say(cfg, DEMO_NOTE)
+        _say(cfg, demo_note)
     if problems is None:
         problems = load_problems(cfg.dataset or DEFAULT_DATASET, data_file=cfg.data_file, limit=cfg.limit,
                                  split=cfg.split, fields=Fields(cfg.question_field, cfg.answer_field, cfg.id_field))
@@ -316,7 +318,7 @@ def _run_eval(cfg: RunConfig, *, generator: Any = None, problems: Sequence[Probl
     res.mode = "run"
     res.config = {**res.config, **_config_dict(cfg, n, methods, model_name)}
     res.run = {"stages": stages, "versions": _versions(), "command": cfg.command,
-               "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": DEMO_NOTE if demo else "",
+               "seconds": round(time.perf_counter() - t0, 2), "demo": demo, "demo_note": demo_note if demo else "",
                "prm_note": prm_note}
     res.files = {"samples": str(samples_path), "scored": str(scored_path) if needs_prm else None}
     from evals.report import write_run_outputs

@@ -69,6 +69,7 @@ def test_the_main_job_uses_the_chosen_prm_and_says_so_first(tmp_path, monkeypatc
     assert first.startswith(f"prm: {expect} (")
     assert (tmp_path / "run" / "scored.jsonl.prm").read_text() == expect + "\n"
     assert res.config["prm"] == expect
+    assert ("the arithmetic-claim checker as PRM" in res.run["demo_note"]) == (expect == "arith")
     scored = [json.loads(x) for x in (tmp_path / "run" / "scored.jsonl").read_text().splitlines()]
     assert scored[0]["step_scores"] == first_scores
 
