@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import shlex
 import sys
 import tempfile
 import time
@@ -99,6 +101,22 @@ def problem_bootstrap_auroc(labels: Sequence[int], scores: Sequence[Sequence[flo
         if a is not None:
             vals.append(a)
     return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else None
+
+
+def subsample(path: Path, n: int, folder: Path, seed: int = 0) -> Path:
+    """A seeded random `n` lines of `path` (in file order), written to `folder/<same name>`.
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp()); _ = (d / "src.jsonl").write_text("a\\nb\\nc\\n")
+    >>> sub = subsample(d / "src.jsonl", 2, Path(tempfile.mkdtemp()))
+    >>> len(sub.read_text().splitlines()), sub.name
+    (2, 'src.jsonl')
+    """
+    lines = [x for x in path.read_text().splitlines() if x.strip()]
+    keep = sorted(random.Random(seed).sample(range(len(lines)), min(n, len(lines))))
+    out = folder / path.name
+    out.write_text("".join(lines[i] + "\n" for i in keep))
+    return out
 
 
 def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boot: int = 1000) -> dict[str, Any]:
@@ -239,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--processbench-dir", default=str(ROOT.parent / "shared" / "data" / "processbench"))
     ap.add_argument("--splits", default="gsm8k", help="comma-separated ProcessBench splits ('' to skip)")
     ap.add_argument("--limit", type=int, default=None, help="first L ProcessBench samples per split")
+    ap.add_argument("--pb-sample", type=int, default=None,
+                    help="a seeded random S ProcessBench samples per split (the files are ordered, so --limit is not a sample)")
     ap.add_argument("--traces", default=str(ROOT / "data" / "demo_scored.jsonl"),
                     help="the main job's recorded traces ('' to skip)")
     ap.add_argument("--dataset", default="arith", help="the problems of --traces (question text for the PRM)")
@@ -249,8 +269,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     splits = [s for s in args.splits.split(",") if s]
     pb_paths = [Path(args.processbench_dir) / f"{s}.jsonl" for s in splits]
     pb_paths = [p for p in pb_paths if p.exists()]  # no shared data: the split is skipped, and said
-    results: dict[str, Any] = {"command": "python benchmarks/learned_prm.py " + " ".join(argv or sys.argv[1:]),
-                               "traces": args.traces, "prms": {}, "skipped_splits": sorted(
+    tmp = tempfile.TemporaryDirectory()
+    if args.pb_sample:
+        pb_paths = [subsample(p, args.pb_sample, Path(tmp.name)) for p in pb_paths]
+    results: dict[str, Any] = {"command": "python benchmarks/learned_prm.py " + shlex.join(argv or sys.argv[1:]),
+                               "traces": args.traces, "pb_sample": args.pb_sample, "limit": args.limit,
+                               "prms": {}, "skipped_splits": sorted(
                                    set(splits) - {p.stem for p in pb_paths})}
     questions = {}
     if args.traces:
