@@ -62,7 +62,10 @@ def test_backend_object_and_params_are_passed_through():
     params = SamplingParams(temperature=0.3, max_tokens=99)
     v = Verifier(generator=CallableGenerator(fn), method="majority@5", params=params, prompt="qwen-math")
     assert v.solve("What is 2 + 2?").answer == "4"
-    assert seen["n"] == 5 and seen["params"] == params and seen["prompt"][0]["role"] == "system"
+    assert seen["n"] == 5 and seen["prompt"][0]["role"] == "system"
+    # a callable taking params gets its problem's first-sample seed, as under `verify sample`
+    from verify.sampling.base import sample_seed
+    assert seen["params"] == params.replace(seed=sample_seed(0, "q0", 0))
 
 
 def test_solve_many_batches_one_call():
@@ -133,3 +136,28 @@ def test_verifier_and_sample_to_file_make_the_same_traces(tmp_path):
     assert [(t.answer, t.steps, t.num_tokens, t.finish_reason) for t in api] == [
         ("4", ("2 + 2 = 4.", "So \\boxed{4}"), 7, "stop"), ("5", ("2 + 2 = 5.", "\\boxed{5}"), 8, "stop"),
         (None, ("no answer",), 9, "length")]
+
+
+def test_seeded_generator_draws_each_problem_alike_in_any_company(tmp_path):
+    """A generator taking `seeds` gets sample_seed(seed, problem id, i): the same traces for a problem
+    whether it is solved alone, beside others or in another order, and the same as `verify sample`'s."""
+    import random
+
+    from verify.records.io import read_traces
+    from verify.sampling.base import sample_seed
+    from verify.sampling.run import sample_to_file
+
+    def gen(prompt, n, seeds):
+        return [f"\\boxed{{{random.Random(s).randint(0, 9)}}}" for s in seeds]
+
+    a, b = Problem("a", "q1", "1"), Problem("b", "q2", "2")
+    v = Verifier(generator=gen, method="majority@4", prompt=lambda p: p.question,
+                 params=SamplingParams(seed=7))
+    alone = v.sample([b])[0]
+    together = v.sample([a, b])
+    assert together[1] == alone and v.sample([b, a])[0] == alone
+    assert [t.answer for t in alone] == [str(random.Random(sample_seed(7, "b", i)).randint(0, 9)) for i in range(4)]
+    out = tmp_path / "s.jsonl"
+    sample_to_file([a, b], CallableGenerator(gen), out, n=4, params=SamplingParams(seed=7),
+                   prompt=lambda p: p.question, progress=False)
+    assert [t.answer for t in read_traces(out) if t.problem_id == "b"] == [t.answer for t in alone]

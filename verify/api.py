@@ -74,10 +74,19 @@ class Verifier:
 
     def sample(self, problems: Sequence[Problem]) -> list[list[Trace]]:
         """`n` traces per problem from one generator call (`completion_to_trace`, as `verify sample`
-        makes them); with a scorer, each trace's steps are scored (`prm.scorers.CheckedScorer`)."""
+        makes them); with a scorer, each trace's steps are scored (`prm.scorers.CheckedScorer`).
+
+        A generator that takes `seeds` draws sample i of problem p with `sample_seed(seed, p.id, i)`,
+        as `verify sample` does: a problem's traces do not depend on the problems beside it."""
+        from verify.sampling.base import sample_seed, takes_seeds
         from verify.sampling.traces import completion_to_trace
 
-        got = self.generator.generate([self.prompt(p) for p in problems], self.n, self.params)
+        prompts = [self.prompt(p) for p in problems]
+        if takes_seeds(self.generator):  # sample i of problem p: its own seed, as `verify sample` draws it
+            seeds = [[sample_seed(self.params.seed, p.id, i) for i in range(self.n)] for p in problems]
+            got = self.generator.generate(prompts, self.n, self.params, seeds=seeds)
+        else:
+            got = self.generator.generate(prompts, self.n, self.params)
         out = []
         for p, row in zip(problems, got):
             traces = [completion_to_trace(p, i, c, step_sep=self.step_sep) for i, c in enumerate(row)]
