@@ -119,13 +119,15 @@ def subsample(path: Path, n: int, folder: Path, seed: int = 0) -> Path:
     return out
 
 
-def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boot: int = 1000) -> dict[str, Any]:
-    """ProcessBench F1 per split (`prm.processbench.evaluate_processbench`), with wall time."""
+def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boot: int = 1000,
+                 sweep: bool = False) -> dict[str, Any]:
+    """ProcessBench F1 per split (`prm.processbench.evaluate_processbench`), with wall time;
+    `sweep` adds the F1-best threshold, tuned on the same data (optimistic)."""
     from prm.processbench import evaluate_processbench
     out = {}
     for path in paths:
         t0 = time.perf_counter()
-        r = evaluate_processbench(path, scorer, limit=limit, n_boot=n_boot, progress=False)
+        r = evaluate_processbench(path, scorer, limit=limit, n_boot=n_boot, progress=False, sweep=sweep)
         r["seconds"] = round(time.perf_counter() - t0, 2)
         out[path.stem] = r
     return out
@@ -229,6 +231,10 @@ def tables(results: dict[str, Any]) -> str:
                 rep = r["report"]
                 lines.append(f"{s:<14} {split:<8} {r['n']:>5}  {_ci(rep['f1'], rep['f1_ci']):<24} "
                              f"{_ci(rep['auroc'], rep['auroc_ci']):<24} {r['seconds']:.0f}")
+                if r.get("tuned"):
+                    t = r["tuned"]
+                    lines.append(f"{'':<14} {'':<8} {'':>5}  {_ci(t['f1'], t['f1_ci']):<24} "
+                                 f"threshold {t['threshold']:.3g} TUNED ON THIS TEST SET (optimistic)")
         lines.append("")
     if any("main_job" in results["prms"][s] for s in specs):
         lines += [f"main job traces ({results['traces']}): accuracy [95% CI], PRM tokens per problem",
@@ -257,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--processbench-dir", default=str(ROOT.parent / "shared" / "data" / "processbench"))
     ap.add_argument("--splits", default="gsm8k", help="comma-separated ProcessBench splits ('' to skip)")
     ap.add_argument("--limit", type=int, default=None, help="first L ProcessBench samples per split")
+    ap.add_argument("--sweep", action="store_true", help="also the ProcessBench F1 at the threshold tuned on it")
     ap.add_argument("--pb-sample", type=int, default=None,
                     help="a seeded random S ProcessBench samples per split (the files are ordered, so --limit is not a sample)")
     ap.add_argument("--traces", default=str(ROOT / "data" / "demo_scored.jsonl"),
@@ -290,7 +297,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             got["heldout"] = heldout_steps(args.heldout_labels, scorer, n_boot=args.n_boot, known=known)
         got.get("main_job", {}).pop("scores", None)
         if pb_paths:
-            got["processbench"] = processbench(pb_paths, scorer, limit=args.limit, n_boot=args.n_boot)
+            got["processbench"] = processbench(pb_paths, scorer, limit=args.limit, n_boot=args.n_boot,
+                                               sweep=args.sweep)
         results["prms"][spec] = got
         print(f"{spec}: done", file=sys.stderr, flush=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

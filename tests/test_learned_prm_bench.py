@@ -62,7 +62,7 @@ def test_arith_against_a_stand_in(files, tmp_path, capsys):
     labels, pb, traces, problems = files
     decision = tmp_path / "heldout.json"
     res = bench.main(["--prm", "arith", "--prm", "python:tests.test_learned_prm_bench:STANDIN",
-                      "--heldout-labels", str(labels), "--processbench-dir", str(pb), "--splits", "gsm8k,math",
+                      "--heldout-labels", str(labels), "--processbench-dir", str(pb), "--splits", "gsm8k,math", "--sweep",
                       "--traces", str(traces), "--dataset", str(problems), "--n-boot", "200", "--out", str(tmp_path / "r.json"),
                       "--write-decision", str(decision)])
     assert json.loads((tmp_path / "r.json").read_text())["prms"].keys() == res["prms"].keys()
@@ -76,6 +76,8 @@ def test_arith_against_a_stand_in(files, tmp_path, capsys):
     assert stand["heldout"]["forward_tokens"] == 19 and stand["heldout"]["n_problems"] == 3
     assert arith["processbench"]["gsm8k"]["report"]["f1"] == 1.0
     assert stand["processbench"]["gsm8k"]["report"]["f1"] == 0.0
+    # the swept threshold is reported apart and marked as tuned on the test data
+    assert stand["processbench"]["gsm8k"]["tuned"]["tuned_on_test"] is True
 
     def row(part, method, reduce="prod"):
         return next(r for r in part["main_job"]["rows"] if r["method"] == method and r["reduce"] == reduce)
@@ -90,7 +92,7 @@ def test_arith_against_a_stand_in(files, tmp_path, capsys):
     assert row(stand, "prm-best-of-8")["prm_tokens_per_problem"] == 8 * 14
     assert {r["reduce"] for r in stand["main_job"]["rows"]} == {"prod", "min", "last", "mean"}
     out = capsys.readouterr().out
-    assert "held-out arith steps" in out and "ProcessBench" in out
+    assert "held-out arith steps" in out and "ProcessBench" in out and "TUNED ON THIS TEST SET" in out
     assert [line.split()[:3] for line in out.splitlines() if line.startswith("weighted-vote@8")] == [
         ["weighted-vote@8", r, ["1.000", "1.000", "0.500", "1.000"][i]] for i, r in enumerate(bench.REDUCTIONS)]
     d = json.loads(decision.read_text())
