@@ -122,3 +122,65 @@ def test_build_generator_ct2_options(tiny_folder, cache, monkeypatch):
     monkeypatch.setenv("VERIFY_CACHE_DIR", str(cache))
     g = build_generator("ct2", str(tiny_folder), threads=1, chat=False)
     assert g.backend == "ct2" and not g.chat
+
+
+SHARED = ["few shot: 1 + 1 = 2. 2 + 2 = 4. what is 2 + 3?", "few shot: 1 + 1 = 2. 2 + 2 = 4. 7 + 1 =",
+          "few shot: 1 + 1 = 2. 2 + 2 = 4. 9 + 9 = ?", "few shot: 1 + 1 = 2. 2 + 2 = 4. 3 ="]
+
+
+def test_parts_and_static_prompt_keep_greedy_output(tiny_folder, cache, ct2):
+    """Prompts with a common prefix (the static prompt) in parts sampled side by side give the
+    greedy texts of transformers, and of one engine with the prompts whole."""
+    from verify.sampling.ct2_backend import CT2Generator
+    from verify.sampling.transformers_backend import TransformersGenerator
+
+    params = SamplingParams(temperature=0.0, max_tokens=12)
+    texts = lambda rows: [[c.text for c in row] for row in rows]  # noqa: E731
+    one = CT2Generator(str(tiny_folder), compute_type="float32", root=cache, chat=False, workers=1)
+    hf = TransformersGenerator(str(tiny_folder), chat=False)
+    assert texts(ct2.generate(SHARED, 2, params)) == texts(hf.generate(SHARED, 2, params))
+    assert texts(one.generate(SHARED, 2, params)) == texts(ct2.generate(SHARED, 2, params))
+
+
+def test_seeded_parts_are_reproducible_and_differ(ct2):
+    """Each part of a chunk has its own seeded engine: the same call gives the same samples
+    after other calls, and the two parts do not replay one random stream."""
+    params = SamplingParams(temperature=1.0, max_tokens=10, seed=5)
+    first = ct2.generate(SHARED, 4, params)
+    ct2.generate(SHARED[:1], 4, params.replace(seed=6))
+    assert [[c.text for c in r] for r in ct2.generate(SHARED, 4, params)] == [[c.text for c in r] for r in first]
+    assert [c.seed for r in first for c in r] == [first[0][0].seed] * 16  # one chunk, one recorded seed
+    lps = [tuple(c.token_logprobs) for r in first for c in r]
+    assert len(set(lps)) == len(lps)
+
+
+@pytest.mark.parametrize("lengths, parts, expected", [
+    ([5, 3, 4], 2, [[1, 2], [0]]),
+    ([7], 2, [[0]]),
+    ([2, 2, 2, 2], 4, [[0], [1], [2], [3]]),
+    ([9, 1, 9, 1, 5], 1, [[1, 3, 4, 0, 2]]),
+    ([194, 210, 194, 212, 194, 211, 194, 211], 2, [[0, 2, 4, 6], [1, 5, 7, 3]]),  # the main job's first batch
+])
+def test_split_parts(lengths, parts, expected):
+    from verify.sampling.ct2_backend import split_parts
+
+    assert split_parts(lengths, parts) == expected
+
+
+@pytest.mark.parametrize("seqs, expected", [
+    ([["a", "b", "c"], ["a", "b", "d"]], 2),
+    ([["a", "b"], ["a", "b", "c"]], 1),        # each keeps one token of its own
+    ([["x"], ["x"]], 0),
+    ([["a", "b"], ["c", "b"]], 0),
+])
+def test_common_prefix(seqs, expected):
+    from verify.sampling.ct2_backend import common_prefix
+
+    assert common_prefix(seqs) == expected
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+def test_keep_freed_memory_on_glibc():
+    from verify.sampling.ct2_backend import keep_freed_memory
+
+    assert keep_freed_memory() is True

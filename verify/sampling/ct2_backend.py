@@ -12,10 +12,17 @@ user's cache directory (`$VERIFY_CACHE_DIR`, else `$XDG_CACHE_HOME/verify`, else
 CTranslate2 version. Later loads read only that folder with `ctranslate2` and `tokenizers`
 (transformers is not imported), which takes a second or two.
 
-Sampling: one `generate_batch` call per chunk of prompts with `num_hypotheses=n`, so each
-prompt is encoded once and its n samples continue from it (repeating each prompt n times as
-separate rows computes the few-shot prompt n times: about half the speed, measured in
-benchmarks/sampling.py), seeded with `ctranslate2.set_random_seed(chunk seed)`.
+Sampling: `generate_batch` with `num_hypotheses=n`, so each prompt is encoded once and its n
+samples continue from it (repeating each prompt n times as separate rows computes the
+few-shot prompt n times: about half the speed, measured in benchmarks/sampling.py). A chunk's
+prompts are sorted by token length and cut into `workers` parts (2; `split_parts`), sampled side
+by side, each on its own single-threaded engine (2 cores: more tokens per CPU-second than one
+engine on two threads, and one part's long tail overlaps the other's work). Within a part the
+common token prefix (the few-shot examples) is passed as `static_prompt`, forwarded once at
+batch size 1, and the close lengths leave few prompt tokens to the decoding loop (CTranslate2
+forwards prompts at once only up to the shortest in the batch). Part k of a chunk seeded s is
+seeded `derive_seed(s, "part", k)`. glibc's malloc is told to keep freed memory
+(`keep_freed_memory`): the engine's per-step KV-cache buffers otherwise cost page faults.
 
 Seeds, the one exception to "a sample depends only on (problem, sample)": the engine draws all
 rows of a `generate_batch` call from one random generator and takes no seed per request, so
@@ -29,8 +36,8 @@ what an uninterrupted local run writes. Changing the problem order, the subset, 
 or n changes the batches and with them every sample of the batches concerned; `--extend`
 keeps the samples already written and adds samples of the larger run's streams.
 CTranslate2 seeds each worker thread's random generator once, at its first use
-(ctranslate2/src/random.cc), so a seeded call after the first builds a fresh engine (about a
-CPU-second for SmolLM2): then the same batch with the same seed gives the same texts whatever
+(ctranslate2/src/random.cc), so every seeded part gets a fresh engine, built from the model's
+files kept in memory (about 0.3 CPU-seconds for SmolLM2): then the same batch with the same seed gives the same texts whatever
 was sampled before, and a resumed run writes what an uninterrupted one would. Stop strings end a row from the per-token
 callback. The callback also gives the sampled token's log-probability (under the
 temperature-scaled distribution), which is all this engine exposes per token: token
@@ -49,7 +56,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from verify.errors import InputError
-from verify.sampling.base import Completion, Prompt, SamplingParams, as_messages, generate_in_chunks, trim_at_stop
+from verify.sampling.base import (Completion, Prompt, SamplingParams, as_messages, derive_seed, generate_in_chunks,
+                                  trim_at_stop)
 
 DEFAULT_COMPUTE = "int8"
 
@@ -187,9 +195,8 @@ class CT2Generator:
     backend = "ct2"  # registry name, written into each trace's `sampling`
 
     def __init__(self, model: str = "smollm2", *, compute_type: str = DEFAULT_COMPUTE, threads: int | None = None,
-                 chat: bool | None = None, logprobs: bool = True, max_batch_rows: int = 64,
+                 chat: bool | None = None, logprobs: bool = True, max_batch_rows: int = 64, workers: int = 2,
                  device: str | None = None, root: Path | None = None, **_: Any):
-        import ctranslate2
         from tokenizers import Tokenizer
 
         t0 = time.perf_counter()
@@ -198,10 +205,15 @@ class CT2Generator:
                                                                                            root=root)
         self.meta = json.loads((folder / "verify.json").read_text())
         self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._engine_args = (str(folder), dict(device=device or "cpu", compute_type=compute_type,
-                                               intra_threads=threads or 0))
-        self.model = ctranslate2.Generator(self._engine_args[0], **self._engine_args[1])
-        self._used = False  # whether the engine's worker has sampled (its random generator is seeded)
+        # the model's files in memory: a fresh engine (one per seeded part) then costs ~0.3 CPU-s, not ~1 from disk
+        self._files = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file()}
+        self._folder, self._device, self._compute = str(folder), device or "cpu", compute_type
+        self.workers = max(1, workers) if self._device == "cpu" else 1
+        total = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        self._intra = max(1, total // self.workers) if self._device == "cpu" else (threads or 0)
+        self._engines: list[Any] = []  # unseeded and greedy calls reuse these (no random generator to reset)
+        if self._device == "cpu":
+            keep_freed_memory()
         self.chat = bool(self.meta.get("chat_template")) if chat is None else chat
         self.eos_ids = set(self.meta.get("eos_ids") or [])
         self.logprobs = logprobs
@@ -250,41 +262,46 @@ class CT2Generator:
 
     def _generate_chunk(self, texts: list[str], n: int, params: SamplingParams,
                         seed: int | None) -> list[list[Completion]]:
-        import ctranslate2
-
         encs = self.tok.encode_batch(texts, add_special_tokens=not self.chat)
         rows_per_prompt = 1 if params.greedy else n
-        starts = [e.tokens for e in encs]
         ids: list[list[int]] = [[] for _ in range(len(encs) * rows_per_prompt)]
         lps: list[list[float]] = [[] for _ in ids]
         stopped = [False] * len(ids)
         stop = tuple(s for s in params.stop if s)
-
-        def step(r: Any) -> bool:  # called once per generated token per row (prompt, hypothesis)
-            b = r.batch_id * rows_per_prompt + r.hypothesis_id
-            ids[b].append(r.token_id)
-            lps[b].append(r.log_prob)
-            if r.token_id in self.eos_ids:
-                return True
-            if stop and any(s in self.tok.decode(ids[b][-16:]) for s in stop):  # stop strings of <= 16 tokens
-                stopped[b] = True
-                return True
-            return False
-
         kw: dict[str, Any] = dict(max_length=params.max_tokens, include_prompt_in_result=False,
-                                  end_token=sorted(self.eos_ids) or None, callback=step,
+                                  end_token=sorted(self.eos_ids) or None,
                                   return_scores=self.logprobs)  # fills the callback's log_prob
         if params.greedy:
             kw.update(sampling_topk=1)
         else:  # n hypotheses per prompt: the prompt is encoded once and its state shared by the n rows
             kw.update(sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature,
                       num_hypotheses=n)
-        if seed is not None:
-            ctranslate2.set_random_seed(seed)
-            if self._used:  # the worker seeds its thread-local generator once: a fresh engine takes this seed
-                self.model = ctranslate2.Generator(self._engine_args[0], **self._engine_args[1])
-        self._used = True
-        self.model.generate_batch(starts, **kw)
+
+        def callback(part: list[int]) -> Any:
+            def step(r: Any) -> bool:  # called once per generated token per row (prompt, hypothesis)
+                b = part[r.batch_id] * rows_per_prompt + r.hypothesis_id
+                ids[b].append(r.token_id)
+                lps[b].append(r.log_prob)
+                if r.token_id in self.eos_ids:
+                    return True
+                if stop and any(s in self.tok.decode(ids[b][-16:]) for s in stop):  # stop strings of <= 16 tokens
+                    stopped[b] = True
+                    return True
+                return False
+            return step
+
+        parts = split_parts([len(e.ids) for e in encs], self.workers)
+        engines, pending = [], []  # an engine dropped while its part runs would wait for it: keep them all
+        for k, part in enumerate(parts):
+            starts = [encs[i].tokens for i in part]
+            static = common_prefix(starts)  # the few-shot examples: forwarded once, at batch size 1
+            engines.append(self._engine(k, None if seed is None or params.greedy else derive_seed(seed, "part", k),
+                                        starts))
+            got = engines[-1].generate_batch([s[static:] for s in starts], static_prompt=starts[0][:static] or None,
+                                             callback=callback(part), asynchronous=len(parts) > 1, **kw)
+            pending.extend(got if len(parts) > 1 else [])
+        for r in pending:  # the parts run side by side, one engine each; wait for all (and raise their errors)
+            r.result()
         results: list[list[Completion]] = []
         for i, enc in enumerate(encs):
             row = []
@@ -300,6 +317,27 @@ class CT2Generator:
             results.append(row)
         return results
 
+    def _engine(self, k: int, seed: int | None, starts: list[list[str]]) -> Any:
+        """Engine for part `k` of a chunk. Seeded: a fresh one whose worker's random generator
+        starts from `seed` (CTranslate2 seeds it from the global seed at the thread's first
+        draw, so one tiny sampled token is drawn here, before the next part's seed is set).
+        Unseeded or greedy: the k-th engine, kept across calls."""
+        import ctranslate2
+
+        if seed is None:
+            while len(self._engines) <= k:
+                self._engines.append(self._new_engine())
+            return self._engines[k]
+        ctranslate2.set_random_seed(seed)
+        engine = self._new_engine()
+        engine.generate_batch([starts[0][:1]], max_length=1, sampling_topk=0, include_prompt_in_result=False)
+        return engine
+
+    def _new_engine(self) -> Any:
+        import ctranslate2
+
+        return ctranslate2.Generator(self._folder, files=self._files, device=self._device,
+                                     compute_type=self._compute, intra_threads=self._intra)
 
     def _ends(self, toks: list[int], limit: int) -> tuple[int, ...]:
         """End offset of each token in the decoded text (prefix decodes, one batched call)."""
@@ -311,3 +349,60 @@ def _as_list(x: Any) -> list:
     if x is None:
         return []
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of handing it back to the kernel.
+
+    CTranslate2 grows each layer's KV cache by concatenation, so every decoding step allocates
+    and frees buffers of several MB; with glibc's defaults most go through mmap/munmap and come
+    back as fresh zeroed pages, and page faults and copies took about 60% of the CPU time of a
+    sampling run (perf, SmolLM2 at 32 rows). Blocks up to 32 MiB now come from the heap and freed
+    memory is trimmed only past 1 GiB: about 2.3x fewer CPU-seconds per token (benchmarks/sampling.py).
+    Process-wide and harmless elsewhere; False where there is no glibc (nothing changed).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = libc.mallopt if libc is not None else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        return False
+    if mallopt is None:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
+
+
+def split_parts(lengths: Sequence[int], parts: int) -> list[list[int]]:
+    """Prompt indices sorted by token length, cut into `parts` runs of near-equal size (longer
+    runs first): prompts of one part have close lengths, so few prompt tokens are left to the
+    decoding loop (CTranslate2 forwards a batch's prompts at once only up to the shortest).
+
+    >>> split_parts([210, 194, 212, 194, 211], 2)
+    [[1, 3, 0], [4, 2]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    size, extra = divmod(len(order), max(1, min(parts, len(order))))
+    out, at = [], 0
+    for k in range(max(1, min(parts, len(order)))):
+        step = size + (k < extra)
+        out.append(order[at:at + step])
+        at += step
+    return [p for p in out if p]
+
+
+def common_prefix(seqs: Sequence[Sequence[str]]) -> int:
+    """Length of the tokens all `seqs` start with, leaving each at least one token of its own.
+
+    >>> common_prefix([["a", "b", "c"], ["a", "b", "d", "e"]]), common_prefix([["a", "b"]])
+    (2, 1)
+    """
+    limit = min(len(s) for s in seqs) - 1
+    k = 0
+    while k < limit and all(s[k] == seqs[0][k] for s in seqs):
+        k += 1
+    return k
+
