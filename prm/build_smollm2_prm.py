@@ -167,14 +167,17 @@ def build(args: Any, command: str) -> int:
     _, sha = base_identity("smollm2")
     cut = prm.n_layers - prm.train_layers
     states: dict[tuple[str, str], list] = {}
+    passes: dict[str, dict] = {}  # the one-off frozen pass of each part: tokens, seconds, read from cache?
     t0 = time.perf_counter()
     for name, (train_part, held_part) in sources.items():
         for side, part in (("train", train_part), ("heldout", held_part)):
             ids = [e.input_ids for _, e in part]
-            key = states_key(sha, cut, "bfloat16", ids)
+            cache = cache_dir() / "prm-states" / f"{states_key(sha, cut, 'bfloat16', ids)}.safetensors"
             print(f"{name}/{side}: {len(part)} examples, {sum(map(len, ids))} tokens", file=sys.stderr, flush=True)
-            states[name, side] = lower_states(prm, ids, tok.pad_token_id, progress=True,
-                                              cache=cache_dir() / "prm-states" / f"{key}.safetensors")
+            was_cached, t = cache.is_file(), time.perf_counter()
+            states[name, side] = lower_states(prm, ids, tok.pad_token_id, progress=True, cache=cache)
+            passes[f"{name}/{side}"] = {"tokens": sum(map(len, ids)), "seconds": round(time.perf_counter() - t, 1),
+                                        "from_cache": was_cached}
     states_s = time.perf_counter() - t0
     train_items = [x for name in sources for x in sources[name][0]]
     train_states = [s for name in sources for s in states[name, "train"]]
@@ -199,7 +202,7 @@ def build(args: Any, command: str) -> int:
               f"arith {_fmt(metrics[name]['arith'])} ({metrics[name]['learned']['n_steps']} steps, "
               f"{metrics[name]['learned']['n_groups']} problems)", flush=True)
     out = Path(args.out)
-    timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1),
+    timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1), "frozen_pass": passes,
               "total_s": round(time.perf_counter() - t_start, 1),
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
@@ -212,6 +215,13 @@ def build(args: Any, command: str) -> int:
     write_card(out, summary)
     print(f"saved {out} ({timing})", flush=True)
     return 0
+
+
+def _passes(passes: dict) -> str:
+    lines = [f"- {k}: {v['tokens']:,} tokens, " + ("read from verify's cache (computed by an earlier run)"
+             if v["from_cache"] else f"{v['seconds']:.0f} s ({v['tokens'] / max(v['seconds'], 1e-9):.0f} tok/s)")
+             for k, v in passes.items()]
+    return "The one-off frozen pass per part:\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 def write_card(out: Path, summary: dict) -> Path:
@@ -254,6 +264,7 @@ Seed {a['seed']}; {a['epochs']} epochs, batch {a['batch_size']}, AdamW lr {a['lr
 Wall time on the shared 2-core machine: {t['total_s'] / 60:.1f} min in all, of which the one-off
 frozen pass {t['states_s'] / 60:.1f} min and training {t['train_s'] / 60:.1f} min
 ({t['train_examples']} traces, {t['train_tokens']:,} tokens).
+{_passes(t.get('frozen_pass', {}))}
 
 ## Held-out step AUROC (problems never seen in training; 95% CI: bootstrap over problems)
 
