@@ -137,7 +137,7 @@ def build(args: Any, command: str) -> int:
 
     from prm.formats import load_step_examples
     from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, save_delta, states_key
-    from prm.frozen_train import fit, negative_weight, predict
+    from prm.frozen_train import fit, fold_prior, negative_weight, predict
     from prm.scorers import load_scorer
     from prm.specs import get_spec, label_token_ids, with_head
     from verify.sampling.ct2_backend import cache_dir
@@ -187,6 +187,7 @@ def build(args: Any, command: str) -> int:
     history = fit(prm, train_states, train_encoded, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   neg_weight=neg_w, seed=args.seed, progress=True)
     train_s = time.perf_counter() - t1
+    fold_prior(prm, neg_w)  # scores as P(correct) under the training mix, not the reweighted one
     arith = load_scorer("arith")
     metrics: dict[str, Any] = {}
     for name, (_, held_part) in sources.items():
@@ -206,7 +207,7 @@ def build(args: Any, command: str) -> int:
               "total_s": round(time.perf_counter() - t_start, 1),
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
-               extra={"head_init": args.head, "neg_weight": neg_w, "timing": timing})
+               extra={"head_init": args.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing})
     summary = {"command": command, "seed": args.seed, "neg_weight": round(neg_w, 2), "args": vars(args), "timing": timing, "heldout": metrics,
                "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),
                "sources": {n: {"train_examples": len(a), "heldout_examples": len(b)} for n, (a, b) in sources.items()}}
@@ -252,7 +253,9 @@ newline; the score is read at the newline), P(correct) = softmax(head)[1]. Code:
 - Problems (question texts) split {1 - a['heldout_frac']:.0%} / {a['heldout_frac']:.0%}, seed {a['seed']},
   before any trace was drawn: no held-out problem was seen in training. {srcs}.
 - Loss: cross-entropy at the step positions, a wrong step weighted {summary['neg_weight'] if 'neg_weight' in summary else ''}x
-  (#correct / #wrong training steps).
+  (#correct / #wrong training steps); that weight is folded back out of the head's bias after
+  training (log w added to the "correct" logit), so a score is P(correct) under the training
+  mix (about 1 wrong step in {1 + summary.get('neg_weight', 0):.1f}). The AUROC below does not depend on it.
 
 ## Command
 

@@ -4,7 +4,9 @@
 same :func:`prm.specs.encode` as the scorer, compute (or read from the cache) the frozen
 states once, then train the top layers, norm and head on them with the loss of prm/train.py
 at the step positions. With ``balance`` the rare class is reweighted: a negative step's loss
-counts ``#positive / #negative`` times (PRM800K has about 28 positive steps per negative).
+counts ``#positive / #negative`` times (PRM800K has about 28 positive steps per negative), and
+the saved head has that weight folded back out (`fold_prior`), so its scores are
+probabilities under the training data's own mix.
 Batches are drawn from a seeded permutation per epoch (``seed + epoch``) and sorted by length
 within windows of 32 batches, so padding stays small.
 
@@ -35,6 +37,20 @@ def negative_weight(encoded: Sequence[Any], balance: bool) -> float:
     ys = [y for e in encoded for y in e.labels if not math.isnan(y)]
     neg = sum(1 for y in ys if y < 0.5)
     return (len(ys) - neg) / neg if neg else 1.0
+
+
+def fold_prior(prm: FrozenPRM, neg_weight: float) -> None:
+    """Undo the class reweighting in the head: with negatives weighted w, the trained odds of
+    "correct" are the data's odds / w, so log(w) is added to the correct logit's bias. Scores
+    are then probabilities under the training mix; their order (AUROC) is unchanged.
+
+    >>> import math  # doctest: +SKIP
+    >>> fold_prior(prm, 4.0)  # head.bias[1] grows by log 4  # doctest: +SKIP
+    """
+    import torch
+
+    with torch.no_grad():
+        prm.head.bias[1] += math.log(neg_weight)
 
 
 def _pad(states: Sequence[Any], width: int) -> tuple[Any, Any]:
@@ -187,11 +203,13 @@ def train_frozen(cfg: Any, on_step: Callable[[dict], None] | None = None) -> Any
                   neg_weight=neg_w, seed=cfg.seed, log_every=cfg.log_every, progress=cfg.progress,
                   on_step=record)
     train_s = time.perf_counter() - t2
+    fold_prior(prm, neg_w)
     base = cfg.base_model if cfg.base_model in ("smollm2", "default") else str(Path(cfg.base_model).resolve())
     timing = {"load_s": round(load_s, 1), "states_s": round(states_s, 1), "train_s": round(train_s, 1),
               "tokens": sum(map(len, ids)), "examples": len(encoded)}
     save_delta(prm, out_dir, base=base, base_sha=sha, spec=with_head(spec, "cls"),
-               save_dtype=cfg.save_dtype, extra={"head_init": spec.head, "neg_weight": neg_w, "timing": timing})
+               save_dtype=cfg.save_dtype,
+               extra={"head_init": spec.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing})
     conf = {k: v for k, v in asdict(cfg).items() if k != "examples"}
     (out_dir / "train_config.json").write_text(json.dumps(conf, indent=2) + "\n", encoding="utf-8")
     recent = [h["loss"] for h in history[-cfg.log_every:]]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from cli import app
 from prm.formats import StepExample
 from prm.frozen import FrozenPRM, advance_states, load_base, load_frozen_prm, lower_states, save_delta, states_key
-from prm.frozen_train import fit, negative_weight, predict
+from prm.frozen_train import fit, fold_prior, negative_weight, predict
 from prm.hf_scorer import HFStepScorer
 from prm.processbench import auroc
 from prm.scorers import load_scorer
@@ -143,6 +143,18 @@ def test_states_advanced_from_a_lower_cut_equal_a_direct_pass(base):
     direct = lower_states(FrozenPRM(lm, 0, frozen_dtype="float32"), ids, 0)  # entering "layer 3"
     moved = advance_states(lm, low, 1, 3, dtype="float32")
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(moved, direct))
+
+
+def test_fold_prior_multiplies_the_odds_of_correct_by_the_negative_weight(base):
+    lm, tok = load_base(str(base))
+    prm = FrozenPRM(lm, 1, frozen_dtype="float32", seed=2)
+    enc = _encoded(tok, ok_no_examples(5, seed=8))
+    states = lower_states(prm, [e.input_ids for e in enc], tok.pad_token_id)
+    before = [p for ps in predict(prm, states, enc) for p in ps]
+    fold_prior(prm, 4.0)
+    after = [p for ps in predict(prm, states, enc) for p in ps]
+    for p, q in zip(before, after):
+        assert q / (1 - q) == pytest.approx(4.0 * p / (1 - p), rel=1e-4)
 
 
 def test_negative_weight_balances_the_classes():
