@@ -15,9 +15,11 @@ CTranslate2 version. Later loads read only that folder with `ctranslate2` and `t
 Sampling: `generate_batch` with `num_hypotheses=n`, so each prompt is encoded once and its n
 samples continue from it (repeating each prompt n times as separate rows computes the
 few-shot prompt n times: about half the speed, measured in benchmarks/sampling.py). A chunk's
-prompts are sorted by token length and cut into `workers` parts (2; `split_parts`), sampled side
-by side, each on its own single-threaded engine (2 cores: more tokens per CPU-second than one
-engine on two threads, and one part's long tail overlaps the other's work). Within a part the
+prompts are sorted by token length and cut into 2 x `workers` parts (`split_parts`); `workers`
+threads (2) take them longest prompts first, each part on a fresh single-threaded engine (2
+cores: more tokens per CPU-second than one engine on two threads, and one part's long tail
+overlaps other parts' work; the main job's longer prompts are the problems with the longer
+answers, so 2 parts alone left one core idle for a third of the time). Within a part the
 common token prefix (the few-shot examples) is passed as `static_prompt`, forwarded once at
 batch size 1, and the close lengths leave few prompt tokens to the decoding loop (CTranslate2
 forwards prompts at once only up to the shortest in the batch). Part k of a chunk seeded s is
@@ -51,7 +53,9 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -211,7 +215,6 @@ class CT2Generator:
         self.workers = max(1, workers) if self._device == "cpu" else 1
         total = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
         self._intra = max(1, total // self.workers) if self._device == "cpu" else (threads or 0)
-        self._engines: list[Any] = []  # unseeded and greedy calls reuse these (no random generator to reset)
         if self._device == "cpu":
             keep_freed_memory()
         self.chat = bool(self.meta.get("chat_template")) if chat is None else chat
@@ -290,18 +293,22 @@ class CT2Generator:
                 return False
             return step
 
-        parts = split_parts([len(e.ids) for e in encs], self.workers)
-        engines, pending = [], []  # an engine dropped while its part runs would wait for it: keep them all
-        for k, part in enumerate(parts):
-            starts = [encs[i].tokens for i in part]
+        parts = split_parts([len(e.ids) for e in encs], 2 * self.workers)  # more parts than workers: balance
+        lock = threading.Lock()
+
+        def run_part(k: int) -> None:
+            starts = [encs[i].tokens for i in parts[k]]
             static = common_prefix(starts)  # the few-shot examples: forwarded once, at batch size 1
-            engines.append(self._engine(k, None if seed is None or params.greedy else derive_seed(seed, "part", k),
-                                        starts))
-            got = engines[-1].generate_batch([s[static:] for s in starts], static_prompt=starts[0][:static] or None,
-                                             callback=callback(part), asynchronous=len(parts) > 1, **kw)
-            pending.extend(got if len(parts) > 1 else [])
-        for r in pending:  # the parts run side by side, one engine each; wait for all (and raise their errors)
-            r.result()
+            with lock:  # set the seed and make the engine's first draw before another part sets its own
+                engine = self._engine(None if seed is None or params.greedy else derive_seed(seed, "part", k), starts)
+            engine.generate_batch([s[static:] for s in starts], static_prompt=starts[0][:static] or None,
+                                  callback=callback(parts[k]), **kw)
+
+        # longest prompts first (they are the problems with long answers), each free worker takes the
+        # next part; a part's samples depend only on its own seed, not on which worker ran it
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for done in [pool.submit(run_part, k) for k in reversed(range(len(parts)))]:
+                done.result()
         results: list[list[Completion]] = []
         for i, enc in enumerate(encs):
             row = []
@@ -317,17 +324,14 @@ class CT2Generator:
             results.append(row)
         return results
 
-    def _engine(self, k: int, seed: int | None, starts: list[list[str]]) -> Any:
-        """Engine for part `k` of a chunk. Seeded: a fresh one whose worker's random generator
-        starts from `seed` (CTranslate2 seeds it from the global seed at the thread's first
-        draw, so one tiny sampled token is drawn here, before the next part's seed is set).
-        Unseeded or greedy: the k-th engine, kept across calls."""
+    def _engine(self, seed: int | None, starts: list[list[str]]) -> Any:
+        """A fresh engine. Seeded: its worker's random generator starts from `seed` (CTranslate2
+        seeds it from the global seed at the thread's first draw, so one tiny sampled token is
+        drawn here, before another part sets its seed)."""
         import ctranslate2
 
         if seed is None:
-            while len(self._engines) <= k:
-                self._engines.append(self._new_engine())
-            return self._engines[k]
+            return self._new_engine()
         ctranslate2.set_random_seed(seed)
         engine = self._new_engine()
         engine.generate_batch([starts[0][:1]], max_length=1, sampling_topk=0, include_prompt_in_result=False)
