@@ -319,13 +319,15 @@ def save_delta(prm: FrozenPRM, out_dir: Path, *, base: str, base_sha: str, spec:
 
 
 def read_meta(path: str | Path) -> dict:
+    """frozen_prm.json of a delta folder; `InputError` naming the file if it is missing or incomplete."""
     p = Path(path) / CONFIG_FILE
     try:
         meta = json.loads(p.read_text(encoding="utf-8"))
-        for k in ("base", "train_layers", "frozen_dtype"):
-            meta[k]  # noqa: B018 - presence check
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(f"not a frozen-PRM config ({type(exc).__name__}: {exc})", path=str(p)) from None
+    missing = [k for k in ("base", "train_layers", "frozen_dtype") if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise InputError(f"not a frozen-PRM config: no {', '.join(missing)}", path=str(p), field=missing[0])
     return meta
 
 

@@ -242,3 +242,17 @@ def test_build_helpers_split_by_problem_draw_within_budget_and_group_the_auroc()
     assert (m["auroc"], m["n_steps"], m["n_neg"], m["n_groups"]) == (1.0, 3, 1, 2)
     m = grouped_auroc([[0.2, 0.9], [0.3, 0.1]], [[1.0, 0.0], [1.0, 0.0]], ["A", "B"], n_boot=200)
     assert m["auroc"] == 0.5 and m["ci"][0] <= 0.5 <= m["ci"][1]  # 2 of 4 (correct, wrong) pairs in order
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"base": "smollm2"}', "field 'train_layers': not a frozen-PRM config: no train_layers, frozen_dtype"),
+    ("[1, 2]", "field 'base': not a frozen-PRM config: no base, train_layers, frozen_dtype"),
+    ("{not json", "not a frozen-PRM config (JSONDecodeError: "),
+])
+def test_a_broken_delta_config_is_an_input_error_naming_the_file(tmp_path, text, message):
+    from verify.errors import InputError
+
+    (tmp_path / "frozen_prm.json").write_text(text)
+    with pytest.raises(InputError) as err:
+        load_scorer(str(tmp_path))
+    assert str(err.value).startswith(f"{tmp_path / 'frozen_prm.json'}: {message}")
