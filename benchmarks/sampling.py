@@ -16,6 +16,11 @@ transformers fp32 (the baseline: what the main job used before), transformers bf
 KV cache, torch.compile (with the static cache; compile time reported apart), and
 CTranslate2 int8 (verify.sampling.ct2_backend, when `ctranslate2` is installed). It prints
 load seconds, tokens/s and the ratio of each engine's tokens/s to the fp32 baseline.
+`ctranslate2 int8 one call` is the ct2 backend before parts and static prompts (one
+`generate_batch` per chunk on one engine with all threads): the baseline of the current one.
+The backend tells glibc's malloc to keep freed memory, process-wide, as soon as one ct2 engine
+is built, so both ct2 rows run with it; `--malloc-default` skips that for the whole run (run
+the benchmark once with and once without to see its effect).
 
 Prints wall time, generated tokens and tokens/s for each, and the speed ratio of the shared
 encoding against each baseline. Rounds are interleaved (A, B, C, A, B, C, ...) so that load
@@ -97,8 +102,42 @@ ENGINES = {  # name -> (backend, options); the first is the baseline
     "transformers static cache": ("transformers", {"generate_kwargs": {"cache_implementation": "static"}}),
     "transformers compile+static": ("transformers", {"generate_kwargs": {"cache_implementation": "static"},
                                                      "compile": True}),
+    "ctranslate2 int8 one call": ("ct2-one-call", {"compute_type": "int8"}),
     "ctranslate2 int8": ("ct2", {"compute_type": "int8"}),
 }
+
+
+def one_call_ct2(**kw):
+    """The ct2 backend as it was before parts (the baseline of `ctranslate2 int8`): one
+    `generate_batch` per chunk on one engine with all threads, rebuilt for each seeded call,
+    the whole prompts as start tokens (no static prompt, no sorting by length)."""
+    import ctranslate2
+
+    from verify.sampling.base import Completion, trim_at_stop
+    from verify.sampling.ct2_backend import CT2Generator
+
+    class OneCall(CT2Generator):
+        def _generate_chunk(self, texts, n, params, seed):
+            encs = self.tok.encode_batch(texts, add_special_tokens=not self.chat)
+            rows = 1 if params.greedy else n
+            ids = [[] for _ in range(len(encs) * rows)]
+
+            def step(r):
+                ids[r.batch_id * rows + r.hypothesis_id].append(r.token_id)
+                return r.token_id in self.eos_ids
+            kw = dict(max_length=params.max_tokens, include_prompt_in_result=False, callback=step,
+                      end_token=sorted(self.eos_ids) or None, return_scores=True)
+            kw.update(sampling_topk=1) if params.greedy else kw.update(
+                sampling_topk=0, sampling_topp=params.top_p, sampling_temperature=params.temperature, num_hypotheses=n)
+            if seed is not None:
+                ctranslate2.set_random_seed(seed)
+            engine = ctranslate2.Generator(self._folder, device=self._device, compute_type=self._compute,
+                                           intra_threads=self._intra * self.workers)
+            engine.generate_batch([e.tokens for e in encs], **kw)
+            return [[Completion(text=trim_at_stop(self.tok.decode(ids[i * rows + j]), ())[0],
+                                num_tokens=len(ids[i * rows + j])) for j in range(n)] for i in range(len(encs))]
+
+    return OneCall("smollm2", **kw)
 
 
 def build_engine(name, threads, shared):
@@ -107,6 +146,8 @@ def build_engine(name, threads, shared):
     import copy
 
     backend, opts = ENGINES[name]
+    if backend == "ct2-one-call":
+        return one_call_ct2(threads=threads, **opts)
     if backend != "transformers":
         from verify.sampling.base import get_generator
 
@@ -168,6 +209,34 @@ def compare_engines(names, prompts, n, params, rounds, threads):
     print(f"(base: {base})")
 
 
+def makespan(prompts, n, params, batches):
+    """How the ct2 backend cuts a chunk into parts, measured: each part sampled alone on one
+    single-threaded engine (CPU seconds), then the time two cores need when the parts are
+    given out longest prompts first, as the backend's workers take them. 2 parts (one per
+    core) against 4 (two per core), on the same 8-prompt chunks."""
+    from verify.sampling.base import derive_seed
+    from verify.sampling.ct2_backend import CT2Generator, split_parts
+
+    g = CT2Generator("smollm2", workers=1, threads=1)  # one part at a time, one thread
+    print(f"\nct2 int8 parts, one at a time on 1 thread; N={n}, max_tokens={params.max_tokens}")
+    print(f"{'chunk':>6}{'parts':>6}  {'CPU s per part':<28}{'sum':>6}{'2 cores':>8}{'tokens':>7}{'tok/s on 2 cores':>17}")
+    for b in range(batches):
+        texts = [g.render(p) for p in prompts[8 * b:8 * b + 8]]
+        lengths = [len(e.ids) for e in g.tok.encode_batch(texts, add_special_tokens=not g.chat)]
+        for parts in (2, 4):
+            cpu, tokens = [], 0
+            for k, part in enumerate(split_parts(lengths, parts)):
+                c0 = time.process_time()
+                rows = g._generate_chunk([texts[i] for i in part], n, params, derive_seed(params.seed, "part", k))
+                cpu.append(time.process_time() - c0)
+                tokens += sum(c.num_tokens for r in rows for c in r)
+            free = [0.0, 0.0]
+            for t in reversed(cpu):  # parts are sorted by prompt length: the workers take the last first
+                free[free.index(min(free))] += t
+            print(f"{b:>6}{parts:>6}  {' '.join(f'{t:.1f}' for t in cpu):<28}{sum(cpu):>6.1f}{max(free):>8.1f}"
+                  f"{tokens:>7d}{tokens / max(free):>17.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smollm2", action="store_true", help="also run SmolLM2-135M-Instruct (slow)")
@@ -178,10 +247,23 @@ def main() -> None:
                     help=f"compare SmolLM2 engines (default all: {', '.join(ENGINES)})")
     ap.add_argument("--problems", type=int, default=8, help="--engines: arith problems per round")
     ap.add_argument("--max-tokens", type=int, default=160, help="--engines: as the main job")
+    ap.add_argument("--makespan", type=int, default=0, metavar="CHUNKS",
+                    help="ct2 parts: 2 against 4 per 8-prompt chunk, on this many chunks (see makespan())")
+    ap.add_argument("--malloc-default", action="store_true",
+                    help="--engines: leave glibc's malloc settings alone (ct2_backend.keep_freed_memory)")
     args = ap.parse_args()
+    if args.malloc_default:
+        import verify.sampling.ct2_backend as ct2_backend
+
+        ct2_backend.keep_freed_memory = lambda: False
     from evals.benchmarks import load_problems
     from evals.prompts import build_prompt
 
+    if args.makespan:
+        prompts = [build_prompt(p, "fewshot-boxed") for p in load_problems("arith", limit=8 * args.makespan)]
+        makespan(prompts, 8, SamplingParams(temperature=0.7, top_p=1.0, max_tokens=args.max_tokens, seed=0),
+                 args.makespan)
+        return
     if args.engines is not None:
         prompts = [build_prompt(p, "fewshot-boxed") for p in load_problems("arith", limit=args.problems)]
         compare_engines(args.engines or list(ENGINES), prompts, 8,
