@@ -38,7 +38,6 @@ from itertools import combinations
 from typing import Sequence
 
 import numpy as np
-from scipy.signal import convolve2d
 
 MAX_EXACT_N = 1000  # C(n, k) stays inside float64 up to about n = 1020
 
@@ -92,6 +91,8 @@ def majority_at_k(labels: np.ndarray, class_correct: np.ndarray, ks: Sequence[in
     C = len(class_correct)
     counts = np.bincount(labels[labels >= 0], minlength=C)
     n_abstain = n - int(counts.sum())
+    from scipy.signal import convolve2d  # here, not at import: scipy.signal costs ~1.3 s to import
+
     total = np.zeros(n + 1)  # index k: number of k-subsets won by a correct class (tie-weighted)
     for c in np.flatnonzero(np.asarray(class_correct, dtype=bool)):
         n_c = int(counts[c])
