@@ -27,12 +27,7 @@ runner = CliRunner()
 SPEC = get_spec("token-cls")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # two busy cores: one thread is far faster than two contending
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -105,13 +105,14 @@ def test_label_trace_soft_labels_count_rollouts_and_last_step_is_the_outcome():
     assert chain_rollout("Add 2, 2.\n\n", 1) == ["2+2=4\n\n\\boxed{4}"]
 
 
+@pytest.mark.usefixtures("torch_one_thread")
 def test_label_then_train_a_tiny_prm_end_to_end(tmp_path):
     """Scripted generator -> `verify prm label` -> `verify prm train` -> held-out step AUROC >= 0.9.
 
     In this world a wrong step is 10-12 too high, so a one-layer model can learn the labels;
     what is tested is the pipeline: rollout labels are right and the trainer learns from them.
     """
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from prm.hf_scorer import HFStepScorer
     from prm.processbench import auroc
@@ -125,22 +126,17 @@ def test_label_then_train_a_tiny_prm_end_to_end(tmp_path):
     samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
     labels = tmp_path / "labels.jsonl"
     assert _label(data, samples, labels).exit_code == 0
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        base = save_tiny_model(tmp_path / "base", kind="llama", head="lm", hidden=32, layers=1, heads=4, seed=0)
-        res = runner.invoke(app, ["prm", "train", "--data", str(labels), "--format", "plain", "--base-model",
-                                  str(base), "--out", str(tmp_path / "prm"), "--spec", "token-cls", "--epochs", "8",
-                                  "--lr", "5e-3", "--batch-size", "32", "--warmup-steps", "10", "--schedule",
-                                  "cosine", "--seed", "1", "--save-every", "0", "--quiet"])
-        assert res.exit_code == 0, res.output
-        held = make_chain_problems(100, seed=99, **kw)
-        hrows, hlabels = make_chain_traces(held, 2, seed=98, error_rate=0.3, shifts=(10, 11, 12))
-        q = {p["id"]: p["question"] for p in held}
-        scores = HFStepScorer.from_pretrained(str(tmp_path / "prm"), batch_size=64).score_batch(
-            [(q[r["problem_id"]], r["text"].split("\n\n")) for r in hrows])
-    finally:
-        torch.set_num_threads(before)
+    base = save_tiny_model(tmp_path / "base", kind="llama", head="lm", hidden=32, layers=1, heads=4, seed=0)
+    res = runner.invoke(app, ["prm", "train", "--data", str(labels), "--format", "plain", "--base-model",
+                              str(base), "--out", str(tmp_path / "prm"), "--spec", "token-cls", "--epochs", "8",
+                              "--lr", "5e-3", "--batch-size", "32", "--warmup-steps", "10", "--schedule",
+                              "cosine", "--seed", "1", "--save-every", "0", "--quiet"])
+    assert res.exit_code == 0, res.output
+    held = make_chain_problems(100, seed=99, **kw)
+    hrows, hlabels = make_chain_traces(held, 2, seed=98, error_rate=0.3, shifts=(10, 11, 12))
+    q = {p["id"]: p["question"] for p in held}
+    scores = HFStepScorer.from_pretrained(str(tmp_path / "prm"), batch_size=64).score_batch(
+        [(q[r["problem_id"]], r["text"].split("\n\n")) for r in hrows])
     flat = [s for ss in scores for s in ss]
     good = [y == 1 for lab in hlabels for y in lab]
     assert 0 < sum(good) < len(good)

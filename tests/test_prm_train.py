@@ -15,13 +15,7 @@ from prm.synthetic import make_arith_examples, save_tiny_model, write_plain_json
 from prm.train import TrainConfig, _targets, encode_examples, lr_factor, step_loss, train
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # two busy cores: one torch thread is ~10x faster than two fighting other processes
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")

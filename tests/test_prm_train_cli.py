@@ -17,12 +17,7 @@ from prm.synthetic import make_arith_examples, save_tiny_model, write_plain_json
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # two busy cores: one thread is far faster than two contending
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
