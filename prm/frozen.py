@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -266,6 +265,19 @@ def lower_states(prm: FrozenPRM, ids: Sequence[Sequence[int]], pad_id: int, *, b
     return out
 
 
+def pad_states(states: Sequence[Any], width: int) -> tuple[Any, Any]:
+    """Right-pad (len_i, hidden) states with zeros into (batch, width, hidden) and its attention mask."""
+    import torch
+
+    hidden = states[0].shape[-1]
+    x = torch.zeros((len(states), width, hidden), dtype=states[0].dtype)
+    mask = torch.zeros((len(states), width), dtype=torch.long)
+    for r, s in enumerate(states):
+        x[r, : s.shape[0]] = s
+        mask[r, : s.shape[0]] = 1
+    return x, mask
+
+
 def advance_states(causal_lm: Any, states: Sequence[Any], start: int, stop: int, *, dtype: str = "bfloat16",
                    batch_tokens: int = 4096) -> list[Any]:
     """States entering layer `stop` from `states` entering layer `start`, through the base's
@@ -284,11 +296,8 @@ def advance_states(causal_lm: Any, states: Sequence[Any], start: int, stop: int,
     while k < len(order):
         width = states[order[k]].shape[0]
         chunk = order[k: k + max(1, batch_tokens // max(1, width))]
-        x = torch.zeros((len(chunk), width, states[chunk[0]].shape[-1]), dtype=torch_dtype(dtype))
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for r, i in enumerate(chunk):
-            x[r, : states[i].shape[0]] = states[i]
-            mask[r, : states[i].shape[0]] = 1
+        x, mask = pad_states([states[i] for i in chunk], width)
+        x = x.to(torch_dtype(dtype))
         with torch.no_grad():
             h = sub(inputs_embeds=x, attention_mask=mask, use_cache=False).last_hidden_state
         for r, i in enumerate(chunk):

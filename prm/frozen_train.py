@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, save_delta, states_key
+from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, pad_states, save_delta, states_key
 from prm.specs import get_spec, label_token_ids, with_head
 from verify.errors import InputError
 
@@ -53,18 +53,6 @@ def fold_prior(prm: FrozenPRM, neg_weight: float) -> None:
         prm.head.bias[1] += math.log(neg_weight)
 
 
-def _pad(states: Sequence[Any], width: int) -> tuple[Any, Any]:
-    import torch
-
-    hidden = states[0].shape[-1]
-    x = torch.zeros((len(states), width, hidden), dtype=states[0].dtype)
-    mask = torch.zeros((len(states), width), dtype=torch.long)
-    for r, s in enumerate(states):
-        x[r, : s.shape[0]] = s
-        mask[r, : s.shape[0]] = 1
-    return x, mask
-
-
 def _batches(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
     """A seeded permutation cut into batches, sorted by length within windows of 32 batches."""
     import torch
@@ -86,7 +74,7 @@ def fit(prm: FrozenPRM, states: Sequence[Any], encoded: Sequence[Any], *, epochs
     """Train `prm`'s top layers, norm and head on cached lower `states`; one record per step."""
     import torch
 
-    from prm.train import _progress
+    from prm.train import _progress, step_loss
 
     params = list(prm.trainable().values())
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -100,7 +88,7 @@ def fit(prm: FrozenPRM, states: Sequence[Any], encoded: Sequence[Any], *, epochs
         for b in _batches(lengths, batch_size, seed + epoch):
             if step >= total:
                 break
-            x, mask = _pad([states[i] for i in b], max(lengths[i] for i in b))
+            x, mask = pad_states([states[i] for i in b], max(lengths[i] for i in b))
             rows, cols, ys = [], [], []
             for r, i in enumerate(b):
                 for p, y in zip(encoded[i].tag_positions, encoded[i].labels):
@@ -109,8 +97,7 @@ def fit(prm: FrozenPRM, states: Sequence[Any], encoded: Sequence[Any], *, epochs
             y = torch.tensor(ys)
             w = 1.0 + (neg_weight - 1.0) * (1.0 - y)                  # (n,) negatives weigh more
             logits = prm.upper(x, mask)[torch.tensor(rows), torch.tensor(cols)]   # (n, 2)
-            logp = torch.log_softmax(logits, dim=-1)
-            loss = -(w * (y * logp[:, 1] + (1 - y) * logp[:, 0])).sum() / w.sum()
+            loss = step_loss(logits, y, w) / w.sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if max_grad_norm:
@@ -138,7 +125,7 @@ def predict(prm: FrozenPRM, states: Sequence[Any], encoded: Sequence[Any], batch
     with torch.no_grad():
         for k in range(0, len(order), batch_size):
             b = order[k: k + batch_size]
-            x, mask = _pad([states[i] for i in b], max(states[i].shape[0] for i in b))
+            x, mask = pad_states([states[i] for i in b], max(states[i].shape[0] for i in b))
             probs = torch.softmax(prm.upper(x, mask), dim=-1)[..., 1]   # (batch, seq)
             for r, i in enumerate(b):
                 out[i] = probs[r, list(encoded[i].tag_positions)].tolist()

@@ -128,12 +128,14 @@ def encode_examples(examples: Sequence[Any], spec: Any, tokenizer: Any, max_leng
     return out, dropped
 
 
-def step_loss(logits2: Any, targets: Any) -> Any:
-    """Summed BCE of the 2-way softmax; ``logits2`` (n, 2) as (wrong, correct), ``targets`` (n,)."""
+def step_loss(logits2: Any, targets: Any, weights: Any = None) -> Any:
+    """Summed BCE of the 2-way softmax; ``logits2`` (n, 2) as (wrong, correct), ``targets`` (n,),
+    each step's term times ``weights`` (n,) when given (the frozen trainer's class weights)."""
     import torch
 
     logp = torch.log_softmax(logits2, dim=-1)                      # (n, 2)
-    return -(targets * logp[:, 1] + (1 - targets) * logp[:, 0]).sum()
+    terms = targets * logp[:, 1] + (1 - targets) * logp[:, 0]
+    return -(terms if weights is None else weights * terms).sum()
 
 
 def lr_factor(step: int, warmup: int, total: int, schedule: str) -> float:
