@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import shlex
 import sys
@@ -86,21 +87,14 @@ def problem_bootstrap_auroc(labels: Sequence[int], scores: Sequence[Sequence[flo
     """
     import numpy as np
 
-    from prm.processbench import auroc, step_targets
+    from prm.processbench import bootstrap_auroc, step_targets
     by: dict[str, tuple[list, list]] = {}
     for y, s, g in zip(labels, scores, groups):
         xs, ys = step_targets(y, s)
         by.setdefault(g, ([], []))[0].extend(xs)
         by[g][1].extend(ys)
-    parts = list(by.values())
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(parts), len(parts))
-        a = auroc([x for i in pick for x in parts[i][0]], [y for i in pick for y in parts[i][1]])
-        if a is not None:
-            vals.append(a)
-    return [float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))] if vals else None
+    lo, hi = bootstrap_auroc(list(by.values()), n_boot, np.random.default_rng(seed))
+    return None if math.isnan(lo) else [lo, hi]
 
 
 def subsample(path: Path, n: int, folder: Path, seed: int = 0) -> Path:

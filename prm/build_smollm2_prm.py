@@ -78,7 +78,7 @@ def grouped_auroc(scores: Sequence[Sequence[float]], labels: Sequence[Sequence[f
     """Step AUROC ("correct" positive; NaN labels skipped) with a 95% CI bootstrapped over groups."""
     import numpy as np
 
-    from prm.processbench import _bootstrap_auroc, auroc
+    from prm.processbench import bootstrap_auroc, auroc
 
     per: dict[str, tuple[list[float], list[bool]]] = {}
     for s, ys, g in zip(scores, labels, groups):
@@ -89,7 +89,7 @@ def grouped_auroc(scores: Sequence[Sequence[float]], labels: Sequence[Sequence[f
     flat_s = [x for s, _ in per.values() for x in s]
     flat_y = [y for _, ys in per.values() for y in ys]
     a = auroc(flat_s, flat_y)
-    ci = _bootstrap_auroc(list(per.values()), n_boot, np.random.default_rng(seed)) if a is not None else None
+    ci = bootstrap_auroc(list(per.values()), n_boot, np.random.default_rng(seed)) if a is not None else None
     return {"auroc": a, "ci": ci, "n_steps": len(flat_y), "n_neg": len(flat_y) - sum(flat_y), "n_groups": len(per)}
 
 

@@ -127,7 +127,7 @@ def processbench_metrics(labels: Sequence[int], step_scores: Sequence[Sequence[f
     auc = auroc(flat_s, flat_y)
     auc_ci = None
     if auc is not None:
-        auc_ci = _bootstrap_auroc(per, n_boot, rng)
+        auc_ci = bootstrap_auroc(per, n_boot, rng)
     return ProcessBenchReport(
         threshold=float(threshold), n_error=ne, n_correct=nc, hits_error=ke, hits_correct=kc,
         acc_error=a_err, acc_error_ci=wilson(ke, ne), acc_correct=a_cor, acc_correct_ci=wilson(kc, nc),
@@ -219,8 +219,10 @@ def _percentile_ci(x: np.ndarray) -> tuple[float, float]:
     return (float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5)))
 
 
-def _bootstrap_auroc(per: list[tuple[list[float], list[bool]]], n_boot: int,
-                     rng: np.random.Generator) -> tuple[float, float]:
+def bootstrap_auroc(per: list[tuple[list[float], list[bool]]], n_boot: int,
+                    rng: np.random.Generator) -> tuple[float, float]:
+    """95% percentile interval of the AUROC, resampling whole groups `per` = [(scores, positive)]
+    (the steps of one sample, or of one problem's traces, are not independent)."""
     lens = np.array([len(s) for s, _ in per])
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     s_all = np.array([x for s, _ in per for x in s], dtype=float)
