@@ -20,7 +20,6 @@ sample of an unchanged problem. Adaptive rounds follow the same rule.
 """
 from __future__ import annotations
 
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
