@@ -40,11 +40,11 @@ import numpy as np
 
 from prm.hf_scorer import load_tokenizer, pad_batch, step_logits, torch_dtype
 from prm.specs import Encoded, encode, get_spec, label_token_ids, save_spec, with_head
+from prm.train_dir import LOG_FILE, check_train_dir
 from verify.errors import InputError
 from verify.records.io import append_jsonl
 
 CHECKPOINT = "checkpoint"
-LOG_FILE = "train_log.jsonl"
 
 
 @dataclass
@@ -318,6 +318,8 @@ def train(cfg: TrainConfig, on_step: Callable[[dict], None] | None = None) -> Tr
     if cfg.batch_size < 1 or cfg.grad_accum < 1 or cfg.epochs < 1:
         raise ValueError("batch_size, grad_accum and epochs must be at least 1")
     lr_factor(0, 0, 1, cfg.schedule)  # an unknown schedule fails before any work
+    if not cfg.resume:  # a resumed run needs our checkpoint there, which find_checkpoint checks below
+        check_train_dir(cfg.out_dir)  # never replace or delete files that are not ours
     if cfg.train_layers is not None:
         from prm.frozen_train import train_frozen
 

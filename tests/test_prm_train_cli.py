@@ -76,3 +76,34 @@ def test_cli_bad_options(base, tmp_path):
                               "--out", str(tmp_path / "o2"), "--resume", "--quiet"])
     assert res.exit_code == 2
     assert "no checkpoint to resume from" in res.output
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["full", "train-layers"])
+@pytest.mark.parametrize("files,message", [
+    ({"notes.txt": "my notes\n"}, "holds files that are not a PRM training run's output (notes.txt)"),
+    ({"train_log.jsonl": "my own log line\n", "train_config.json": '{"base_model": "b", "out_dir": "o", '
+      '"spec": "s"}'}, "holds a train_log.jsonl that is not a training log of ours"),
+])
+def test_cli_refuses_an_out_folder_holding_other_files_and_changes_nothing(base, tmp_path, frozen, files, message):
+    data = tmp_path / "d.jsonl"
+    write_plain_jsonl(data, make_arith_examples(8, seed=1))
+    out = tmp_path / "mine"
+    out.mkdir()
+    for name, text in files.items():
+        (out / name).write_text(text)
+    res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base), "--out", str(out),
+                              "--quiet"] + (["--train-layers", "1"] if frozen else []))
+    assert res.exit_code == 2 and message in res.stderr and res.stderr.count("\n") == 1
+    assert {p.name: p.read_text() for p in out.iterdir()} == files
+
+
+def test_cli_trains_again_into_its_own_earlier_output(base, tmp_path):
+    data = tmp_path / "d.jsonl"
+    write_plain_jsonl(data, make_arith_examples(8, seed=1))
+    out = tmp_path / "prm"
+    args = ["prm", "train", "--data", str(data), "--base-model", str(base), "--out", str(out), "--quiet",
+            "--train-layers", "1", "--epochs", "1"]
+    assert runner.invoke(app, args).exit_code == 0
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert len((out / "train_log.jsonl").read_text().splitlines()) == 1  # the log starts afresh
