@@ -118,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-dtype", default="float16")
     args = ap.parse_args(argv)
+    from prm.train_dir import check_train_dir
+    from verify.errors import InputError
+
+    try:  # before the minutes of work: --out must be new, empty or an earlier build's folder
+        check_train_dir(args.out)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return build(args, " ".join(["python3 -m prm.build_smollm2_prm", *(argv if argv is not None else sys.argv[1:])]))
 
 

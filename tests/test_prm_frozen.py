@@ -251,3 +251,13 @@ def test_a_broken_delta_config_is_an_input_error_naming_the_file(tmp_path, text,
     with pytest.raises(InputError) as err:
         load_scorer(str(tmp_path))
     assert str(err.value).startswith(f"{tmp_path / 'frozen_prm.json'}: {message}")
+
+
+def test_build_script_refuses_an_out_folder_of_other_files_before_any_work(tmp_path, capsys):
+    from prm.build_smollm2_prm import main
+
+    (tmp_path / "README.md").write_text("not a model card\n")
+    assert main(["--out", str(tmp_path)]) == 2
+    assert "holds files that are not a PRM training run's output (README.md)" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
+    assert (tmp_path / "README.md").read_text() == "not a model card\n"
