@@ -5,8 +5,9 @@ For each PRM spec given (`arith`, `smollm2-prm`, a model directory, `python:modu
 1. **held-out arith steps**: step AUROC and first-error F1 on rollout-labelled traces of the
    40 evaluation problems (`verify prm label` on the main job's traces; the learned PRM's arith
    labels come from `evals.arith_problems.training_split`, which shares no problem with these);
-2. **ProcessBench**: F1 per split at threshold 0.5 with its stratified-bootstrap CI
-   (`prm.processbench.evaluate_processbench`);
+2. **ProcessBench**: F1 per split at the PRM's own threshold (`threshold` in a trained PRM's
+   frozen_prm.json, chosen on its validation data; 0.5 for a scorer without one) with its
+   stratified-bootstrap CI (`prm.processbench.evaluate_processbench`);
 3. **the main job**: the recorded traces of the default run rescored with each PRM, then
    majority@8, weighted-vote@8 and prm-best-of-8 under each reduction (prod, min, last, mean),
    with 95% CIs, the PRM forward tokens charged per problem and the PRM's scoring wall time.
@@ -69,13 +70,23 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     scores = [known[it] for it in items]
     seconds = time.perf_counter() - t0
     labels = [first_zero(r.get("hard_labels") or r["labels"]) for r in rows]
-    rep = processbench_metrics(labels, scores, 0.5, n_boot=n_boot).to_dict()
+    rep = processbench_metrics(labels, scores, own_threshold(scorer), n_boot=n_boot).to_dict()
     # the traces of one problem are not independent: the AUROC interval resamples problems
     groups = [str(r.get("problem_id", i)) for i, r in enumerate(rows)]
     rep["auroc_ci"] = problem_bootstrap_auroc(labels, scores, groups, n_boot=n_boot)
     rep["auroc_ci_over"] = "problems"
     return {"data": str(labels_path), "n_traces": len(rows), "n_problems": len(set(groups)), "report": rep,
             "forward_tokens": scorer.forward_tokens - before, "seconds": round(seconds, 2)}
+
+
+def own_threshold(scorer: Any) -> float:
+    """The scorer's own threshold (a trained PRM's, chosen on its validation data), else 0.5.
+
+    >>> own_threshold(object())
+    0.5
+    """
+    t = getattr(scorer, "threshold", None)
+    return 0.5 if t is None else float(t)
 
 
 def problem_bootstrap_auroc(labels: Sequence[int], scores: Sequence[Sequence[float]], groups: Sequence[str], *,
@@ -121,7 +132,8 @@ def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boo
     out = {}
     for path in paths:
         t0 = time.perf_counter()
-        r = evaluate_processbench(path, scorer, limit=limit, n_boot=n_boot, progress=False, sweep=sweep)
+        r = evaluate_processbench(path, scorer, threshold=own_threshold(scorer), limit=limit, n_boot=n_boot,
+                                  progress=False, sweep=sweep)
         r["seconds"] = round(time.perf_counter() - t0, 2)
         out[path.stem] = r
     return out
@@ -209,7 +221,7 @@ def tables(results: dict[str, Any]) -> str:
     specs = list(results["prms"])
     if any("heldout" in results["prms"][s] for s in specs):
         lines += ["held-out arith steps (problems never trained on; AUROC CI over problems)",
-                  f"{'prm':<14} {'traces':>6} {'pos/neg steps':>14}  {'step AUROC [95% CI]':<24} F1 at 0.5 [95% CI]"]
+                  f"{'prm':<14} {'traces':>6} {'pos/neg steps':>14}  {'step AUROC [95% CI]':<24} F1 at the PRM's threshold [95% CI]"]
         for s in specs:
             h = results["prms"][s].get("heldout")
             if h:
@@ -218,16 +230,16 @@ def tables(results: dict[str, Any]) -> str:
                              f"{_ci(r['auroc'], r['auroc_ci']):<24} {_ci(r['f1'], r['f1_ci'])}")
         lines.append("")
     if any(results["prms"][s].get("processbench") for s in specs):
-        lines += ["ProcessBench (threshold 0.5)",
-                  f"{'prm':<14} {'split':<8} {'n':>5}  {'F1 [95% CI]':<24} {'step AUROC [95% CI]':<24} seconds"]
+        lines += ["ProcessBench (each PRM at its own threshold)",
+                  f"{'prm':<14} {'split':<8} {'n':>5} {'threshold':>9}  {'F1 [95% CI]':<24} {'step AUROC [95% CI]':<24} seconds"]
         for s in specs:
             for split, r in (results["prms"][s].get("processbench") or {}).items():
                 rep = r["report"]
-                lines.append(f"{s:<14} {split:<8} {r['n']:>5}  {_ci(rep['f1'], rep['f1_ci']):<24} "
+                lines.append(f"{s:<14} {split:<8} {r['n']:>5} {rep['threshold']:>9.4g}  {_ci(rep['f1'], rep['f1_ci']):<24} "
                              f"{_ci(rep['auroc'], rep['auroc_ci']):<24} {r['seconds']:.0f}")
                 if r.get("tuned"):
                     t = r["tuned"]
-                    lines.append(f"{'':<14} {'':<8} {'':>5}  {_ci(t['f1'], t['f1_ci']):<24} "
+                    lines.append(f"{'':<14} {'':<8} {'':>5} {'':>9}  {_ci(t['f1'], t['f1_ci']):<24} "
                                  f"threshold {t['threshold']:.3g} TUNED ON THIS TEST SET (optimistic)")
         lines.append("")
     if any("main_job" in results["prms"][s] for s in specs):

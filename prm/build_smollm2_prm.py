@@ -14,7 +14,13 @@ on step labels from
   examples are drawn half with a wrong step, half without, and the loss weighs each negative
   step by #positive / #negative (``balance``);
 - optionally a ``plain`` step file (the arith labels of ``verify prm label`` on the arith
-  training split).
+  training split);
+- optionally OpenAI's graded GSM8K model solutions (prm/gsm8k_solutions.py: the first step
+  that computes a value off the reference solution's path is the error), leaving out every
+  problem of ProcessBench's GSM8K split (``--gsm8k-exclude``), so that ProcessBench stays
+  unseen. The held-out part of these problems also fixes the PRM's threshold: the one that
+  maximises ProcessBench-style F1 there (saved as ``threshold`` in frozen_prm.json, the
+  default of ``verify prm eval``).
 
 Problems (question texts) are split, seeded, into training and held-out sets before any
 example is drawn; examples longer than ``--max-length`` tokens are left out, and a token
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 PRM800K = "../shared/data/prm800k_phase1_test_stepwise/phase1_test.stepwise-critic.jsonl"
+PROCESSBENCH_GSM8K = "../shared/data/processbench/gsm8k.jsonl"
 
 
 def split_problems(examples: Sequence[Any], heldout_frac: float, seed: int) -> tuple[list[Any], list[Any]]:
@@ -93,6 +100,28 @@ def grouped_auroc(scores: Sequence[Sequence[float]], labels: Sequence[Sequence[f
     return {"auroc": a, "ci": ci, "n_steps": len(flat_y), "n_neg": len(flat_y) - sum(flat_y), "n_groups": len(per)}
 
 
+def first_errors(labels: Sequence[Sequence[float]]) -> list[int]:
+    """ProcessBench labels of traces: the index of the first step labelled wrong (< 0.5), or -1.
+
+    >>> first_errors([[1.0, 0.0], [1.0, 1.0], [float("nan"), 0.2]])
+    [1, -1, 1]
+    """
+    return [next((i for i, y in enumerate(ys) if not math.isnan(y) and y < 0.5), -1) for ys in labels]
+
+
+def choose_threshold(scores: Sequence[Sequence[float]], labels: Sequence[Sequence[float]]) -> dict:
+    """The threshold that maximises ProcessBench-style F1 (first step below it = predicted error)
+    on validation traces, with that F1 and the number of traces.
+
+    >>> choose_threshold([[0.9, 0.2], [0.8, 0.7]], [[1.0, 0.0], [1.0, 1.0]])["f1"]
+    1.0
+    """
+    from prm.processbench import best_threshold
+
+    t, f1 = best_threshold(first_errors(labels), scores)
+    return {"threshold": t, "f1": f1, "n": len(labels)}
+
+
 def _fmt(m: dict) -> str:
     if m["auroc"] is None:
         return "n/a"
@@ -109,6 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--train-tokens", type=int, default=90_000, help="PRM800K training token budget")
     ap.add_argument("--heldout-tokens", type=int, default=30_000)
     ap.add_argument("--arith-tokens", type=int, default=30_000, help="arith training token budget")
+    ap.add_argument("--gsm8k-solutions", default=None,
+                    help="OpenAI's example_model_solutions.jsonl (graded GSM8K solutions) to label and train on")
+    ap.add_argument("--gsm8k-exclude", default=PROCESSBENCH_GSM8K,
+                    help="ProcessBench-format file whose problems are left out of the GSM8K solutions")
+    ap.add_argument("--gsm8k-tokens", type=int, default=100_000, help="GSM8K training token budget")
     ap.add_argument("--heldout-frac", type=float, default=0.2)
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--epochs", type=int, default=3)
@@ -169,6 +203,14 @@ def build(args: Any, command: str) -> int:
         tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
         sources["arith"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.arith_tokens, args.seed, False)],
                             [ho_enc[i] for i in draw([e for _, e in ho_enc], args.arith_tokens // 3, args.seed, False)])
+    if args.gsm8k_solutions:
+        from prm.gsm8k_solutions import load_solutions, processbench_questions
+
+        raw = load_solutions(args.gsm8k_solutions, exclude=processbench_questions(args.gsm8k_exclude))
+        tr, ho = split_problems(raw, args.heldout_frac, args.seed)
+        tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
+        sources["gsm8k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.gsm8k_tokens, args.seed, True)],
+                            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.gsm8k_tokens // 4, args.seed, True)])
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",
                     seed=args.seed)
@@ -198,9 +240,12 @@ def build(args: Any, command: str) -> int:
     fold_prior(prm, neg_w)  # scores as P(correct) under the training mix, not the reweighted one
     arith = load_scorer("arith")
     metrics: dict[str, Any] = {}
+    threshold = None
     for name, (_, held_part) in sources.items():
         enc = [e for _, e in held_part]
         learned = predict(prm, states[name, "heldout"], enc)
+        if name == "gsm8k":
+            threshold = choose_threshold(learned, [list(e.labels) for e in enc])
         rule = [arith(ex.question, list(ex.steps)) for ex, _ in held_part]
         labels = [list(e.labels) for e in enc]
         groups = [ex.question for ex, _ in held_part]
@@ -211,12 +256,18 @@ def build(args: Any, command: str) -> int:
               f"arith {_fmt(metrics[name]['arith'])} ({metrics[name]['learned']['n_steps']} steps, "
               f"{metrics[name]['learned']['n_groups']} problems)", flush=True)
     out = Path(args.out)
+    if threshold is not None:
+        print(f"threshold {threshold['threshold']:.4g}: ProcessBench-style F1 {threshold['f1']:.3f} on the "
+              f"held-out GSM8K solutions ({threshold['n']} traces)", flush=True)
     timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1), "frozen_pass": passes,
               "total_s": round(time.perf_counter() - t_start, 1),
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
-               extra={"head_init": args.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing})
+               extra={"head_init": args.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing,
+                      **({"threshold": threshold["threshold"],
+                          "threshold_source": "F1-best on the held-out GSM8K solutions"} if threshold else {})})
     summary = {"command": command, "seed": args.seed, "neg_weight": round(neg_w, 2), "args": vars(args), "timing": timing, "heldout": metrics,
+               "threshold": threshold,
                "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),
                "sources": {n: {"train_examples": len(a), "heldout_examples": len(b)} for n, (a, b) in sources.items()}}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

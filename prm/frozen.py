@@ -379,4 +379,6 @@ def load_frozen_prm(path: str | Path, *, device: str = "cpu", batch_size: int = 
     with torch.no_grad():
         for k, v in tensors.items():
             named[k].copy_(v.float())
-    return HFStepScorer(prm.eval(), tok, spec, device=device, batch_size=batch_size)
+    scorer = HFStepScorer(prm.eval(), tok, spec, device=device, batch_size=batch_size)
+    scorer.threshold = meta.get("threshold")  # chosen on the PRM's validation data (None: 0.5)
+    return scorer

@@ -51,6 +51,12 @@ class CheckedScorer:
     def forward_tokens(self) -> int:
         return int(getattr(self.fn, "forward_tokens", 0))
 
+    @property
+    def threshold(self) -> float | None:
+        """The scorer's own error threshold (a trained PRM's, chosen on its validation data), or None."""
+        t = getattr(self.fn, "threshold", None)
+        return float(t) if isinstance(t, (int, float)) and 0.0 <= t <= 1.0 else None
+
     def __call__(self, question: str, steps: Sequence[str]) -> list[float]:
         if not steps:  # nothing to score; some models cannot take an empty step list
             return []

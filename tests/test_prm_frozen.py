@@ -261,3 +261,22 @@ def test_build_script_refuses_an_out_folder_of_other_files_before_any_work(tmp_p
     assert "holds files that are not a PRM training run's output (README.md)" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
     assert (tmp_path / "README.md").read_text() == "not a model card\n"
+
+
+def test_prm_eval_uses_the_prm_s_own_threshold_unless_told_otherwise(base, tmp_path):
+    lm, tok = load_base(str(base))
+    prm = FrozenPRM(lm, 1, frozen_dtype="float32", seed=3)
+    out = tmp_path / "prm"
+    save_delta(prm, out, base=str(base), base_sha="", spec=SPEC, extra={"threshold": 0.25})
+    data = tmp_path / "pb.jsonl"
+    data.write_text("".join(json.dumps({"id": f"s{i}", "problem": "q", "steps": ["abc ok", "de no"],
+                                        "label": 1 if i % 2 else -1}) + "\n" for i in range(4)))
+    assert load_scorer(str(out)).threshold == 0.25
+    res = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", str(out), "--quiet", "--n-boot", "20"])
+    assert res.exit_code == 0, res.output
+    assert "  threshold 0.25 (the PRM's own, chosen on its validation data)\n" in res.stdout
+    res = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", str(out), "--quiet", "--n-boot", "20",
+                              "--threshold", "0.6"])
+    assert "  threshold 0.6\n" in res.stdout
+    res = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", "arith", "--quiet", "--n-boot", "20"])
+    assert "  threshold 0.5\n" in res.stdout  # a scorer without a threshold of its own

@@ -35,7 +35,8 @@ def eval_command(
     ctx: typer.Context,
     data: Path = typer.Option(..., "--data", help="ProcessBench JSONL (id, problem, steps, label)."),
     prm: str = typer.Option(..., "--prm", help=PRM_HELP),
-    threshold: float = typer.Option(0.5, "--threshold", help="A step scored below this is an error."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="A step scored below this is an error "
+                                              "[default: the PRM's own threshold if it has one, else 0.5]."),
     sweep: bool = typer.Option(False, "--sweep", help="Also report the F1-best threshold (tuned on this data)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary as JSON here."),
     records: Optional[Path] = typer.Option(None, "--records", help="Write per-sample predictions (JSONL) here."),
@@ -51,16 +52,21 @@ def eval_command(
     """ProcessBench: accuracy on erroneous and on correct samples, F1, step AUROC (95% CIs)."""
     _refuse_model_options(ctx, prm)
     from verify.commands import check_range
-    check_range("--threshold", threshold, low=0, high=1)  # nan was accepted and printed F1 0.000
+    if threshold is not None:
+        check_range("--threshold", threshold, low=0, high=1)  # nan was accepted and printed F1 0.000
     from prm.processbench import evaluate_processbench
     from prm.scorers import load_scorer
     from verify.records.outputs import refuse_overlap
     try:
         refuse_overlap({"--json": json_out, "--records": records}, {"--data": data})
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
+        source = "--threshold" if threshold is not None else ("the PRM's own" if scorer.threshold is not None
+                                                                else "default")
+        threshold = threshold if threshold is not None else (scorer.threshold if scorer.threshold is not None else 0.5)
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
                                        records=records, n_boot=n_boot, seed=seed, progress=not quiet,
                                        limit=limit)
+        result["threshold_source"] = source
         if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
             raise InputError("no samples in file", path=str(data))
         if json_out is not None:
@@ -76,7 +82,8 @@ def format_eval(result: dict[str, Any]) -> str:
     r = result["report"]
     lines = [f"ProcessBench {Path(result['data']).name}: n={result['n']} "
              f"({r['n_error']} with an error, {r['n_correct']} fully correct), scorer {result['scorer']}"]
-    lines += _report_lines(r, f"threshold {r['threshold']:g}")
+    own = " (the PRM's own, chosen on its validation data)" if result.get("threshold_source") == "the PRM's own" else ""
+    lines += _report_lines(r, f"threshold {r['threshold']:.4g}{own}")
     lines.append(f"  forward tokens                {result['forward_tokens']}")
     if result.get("tuned"):
         lines += _report_lines(result["tuned"], f"threshold {result['tuned']['threshold']:.4g} "
