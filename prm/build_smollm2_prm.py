@@ -18,9 +18,15 @@ on step labels from
 - optionally OpenAI's graded GSM8K model solutions (prm/gsm8k_solutions.py: the first step
   that computes a value off the reference solution's path is the error), leaving out every
   problem of ProcessBench's GSM8K split (``--gsm8k-exclude``), so that ProcessBench stays
-  unseen. The held-out part of these problems also fixes the PRM's threshold: the one that
-  maximises ProcessBench-style F1 there (saved as ``threshold`` in frozen_prm.json, the
-  default of ``verify prm eval``).
+  unseen;
+- optionally other ProcessBench splits (``--processbench-train``: MATH, OlympiadBench,
+  Omni-MATH; human first-error labels of the same generators' solutions, in the layout of the
+  GSM8K split), refused if they share a problem with ``--gsm8k-exclude``.
+
+The held-out part of one source (``--threshold-from``: the other ProcessBench splits when
+given, else the GSM8K solutions) fixes the PRM's threshold: the one that maximises
+ProcessBench-style F1 there (saved as ``threshold`` in frozen_prm.json, the default of
+``verify prm eval``). ProcessBench's GSM8K split is used for nothing but the final report.
 
 Problems (question texts) are split, seeded, into training and held-out sets before any
 example is drawn; examples longer than ``--max-length`` tokens are left out, and a token
@@ -143,6 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--gsm8k-exclude", default=PROCESSBENCH_GSM8K,
                     help="ProcessBench-format file whose problems are left out of the GSM8K solutions")
     ap.add_argument("--gsm8k-tokens", type=int, default=100_000, help="GSM8K training token budget")
+    ap.add_argument("--processbench-train", default=None,
+                    help="comma-separated ProcessBench files to train on (not the GSM8K split)")
+    ap.add_argument("--processbench-tokens", type=int, default=150_000,
+                    help="their training token budget (a third of it held out)")
+    ap.add_argument("--processbench-max-length", type=int, default=768)
+    ap.add_argument("--threshold-from", default=None, choices=("processbench", "gsm8k"),
+                    help="source whose held-out traces fix the threshold [processbench if given, else gsm8k]")
     ap.add_argument("--heldout-frac", type=float, default=0.2)
     ap.add_argument("--max-length", type=int, default=512)
     ap.add_argument("--epochs", type=int, default=3)
@@ -211,6 +224,26 @@ def build(args: Any, command: str) -> int:
         tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
         sources["gsm8k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.gsm8k_tokens, args.seed, True)],
                             [ho_enc[i] for i in draw([e for _, e in ho_enc], args.gsm8k_tokens // 4, args.seed, True)])
+    if args.processbench_train:
+        from prm.gsm8k_solutions import processbench_questions, question_key
+
+        paths = [p for p in args.processbench_train.split(",") if p]
+        raw = [e for p in paths for e in load_step_examples(p, "processbench")]
+        shared = {question_key(e.question) for e in raw} & {question_key(q) for q in processbench_questions(args.gsm8k_exclude)}
+        if shared:
+            raise SystemExit(f"error: --processbench-train shares {len(shared)} problems with {args.gsm8k_exclude}")
+        tr, ho = split_problems(raw, args.heldout_frac, args.seed)
+        # MATH problems recur in PRM800K: keep every held-out problem unseen in training, both ways
+        seen_tr = {question_key(ex.question) for a, _ in sources.values() for ex, _ in a}
+        seen_ho = {question_key(ex.question) for _, b in sources.values() for ex, _ in b}
+        tr = [e for e in tr if question_key(e.question) not in seen_ho]
+        ho = [e for e in ho if question_key(e.question) not in seen_tr]
+        n = args.processbench_max_length
+        tr_enc, ho_enc = _encode(spec, tok, tr, n), _encode(spec, tok, ho, n)
+        sources["processbench"] = (
+            [tr_enc[i] for i in draw([e for _, e in tr_enc], args.processbench_tokens, args.seed, True)],
+            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.processbench_tokens // 3, args.seed, True)])
+    calibrate = args.threshold_from or ("processbench" if "processbench" in sources else "gsm8k")
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",
                     seed=args.seed)
@@ -244,8 +277,9 @@ def build(args: Any, command: str) -> int:
     for name, (_, held_part) in sources.items():
         enc = [e for _, e in held_part]
         learned = predict(prm, states[name, "heldout"], enc)
-        if name == "gsm8k":
+        if name == calibrate:
             threshold = choose_threshold(learned, [list(e.labels) for e in enc])
+            threshold["source"] = name
         rule = [arith(ex.question, list(ex.steps)) for ex, _ in held_part]
         labels = [list(e.labels) for e in enc]
         groups = [ex.question for ex, _ in held_part]
@@ -258,14 +292,14 @@ def build(args: Any, command: str) -> int:
     out = Path(args.out)
     if threshold is not None:
         print(f"threshold {threshold['threshold']:.4g}: ProcessBench-style F1 {threshold['f1']:.3f} on the "
-              f"held-out GSM8K solutions ({threshold['n']} traces)", flush=True)
+              f"held-out {calibrate} traces ({threshold['n']} traces)", flush=True)
     timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1), "frozen_pass": passes,
               "total_s": round(time.perf_counter() - t_start, 1),
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
                extra={"head_init": args.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing,
                       **({"threshold": threshold["threshold"],
-                          "threshold_source": "F1-best on the held-out GSM8K solutions"} if threshold else {})})
+                          "threshold_source": f"F1-best on the held-out {calibrate} traces"} if threshold else {})})
     summary = {"command": command, "seed": args.seed, "neg_weight": round(neg_w, 2), "args": vars(args), "timing": timing, "heldout": metrics,
                "threshold": threshold,
                "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),

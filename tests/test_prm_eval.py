@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from prm.processbench import (auroc, best_threshold, evaluate_processbench, first_error, harmonic,
+from prm.processbench import (auroc, best_threshold, crossfit_f1, evaluate_processbench, first_error, harmonic,
                           processbench_metrics, wilson)
 from prm.scorers import CheckedScorer, ScorerError, load_scorer
 from verify.errors import InputError, UnknownSpecError
@@ -204,3 +204,61 @@ def test_bootstrap_is_seeded():
     a = processbench_metrics(labels, scores, n_boot=200, seed=3)
     b = processbench_metrics(labels, scores, n_boot=200, seed=3)
     assert a == b
+
+
+def _random_set(seed, n=300):
+    rng = np.random.default_rng(seed)
+    labels, scores = [], []
+    for _ in range(n):
+        m = int(rng.integers(1, 7))
+        labels.append(int(rng.integers(-1, m)))
+        scores.append(list(rng.random(m)))
+    return labels, scores
+
+
+def test_crossfit_is_not_optimistic_where_the_tuned_sweep_is():
+    # scores that carry no information: the tuned threshold's F1 is inflated, the cross-fitted one is not
+    labels, scores = _random_set(3)
+    groups = [f"p{i}" for i in range(len(labels))]
+    _, tuned = best_threshold(labels, scores)
+    r = crossfit_f1(labels, scores, groups, k=5, n_boot=200)
+    assert r["f1"] < tuned
+    assert r["f1_ci"][0] <= r["f1"] <= r["f1_ci"][1]
+    assert (r["n_error"], r["n_correct"]) == (sum(y != -1 for y in labels), labels.count(-1))
+    assert len(r["fold_thresholds"]) == 5 and r["n_groups"] == len(labels)
+
+
+def test_crossfit_each_fold_is_predicted_at_the_other_folds_best_threshold():
+    labels, scores = _random_set(4, n=120)
+    groups = [f"p{i % 40}" for i in range(len(labels))]  # three samples per problem
+    r = crossfit_f1(labels, scores, groups, k=4, n_boot=20, seed=5)
+    # redo it by hand: the fold of a problem is fixed by the seeded permutation
+    names = sorted(set(groups))
+    order = np.random.default_rng(5).permutation(len(names))
+    fold_of = {names[j]: i % 4 for i, j in enumerate(order)}
+    hits_e = hits_c = 0
+    for f in range(4):
+        train = [i for i, g in enumerate(groups) if fold_of[g] != f]
+        t, _ = best_threshold([labels[i] for i in train], [scores[i] for i in train])
+        assert r["fold_thresholds"][f] == t
+        for i, g in enumerate(groups):
+            if fold_of[g] == f:
+                ok = first_error(scores[i], t) == labels[i]
+                hits_e += ok and labels[i] != -1
+                hits_c += ok and labels[i] == -1
+    assert (r["hits_error"], r["hits_correct"]) == (hits_e, hits_c)
+
+
+def test_cli_prm_eval_crossfit_prints_and_writes_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    p = write_pb(tmp_path, PB_ROWS * 5)
+    res = CliRunner().invoke(app, ["prm", "eval", "--data", str(p), "--prm", "arith", "--crossfit", "2",
+                                   "--n-boot", "50", "--quiet", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "  threshold cross-fitted over 2 folds of 4 problems (fold thresholds " in res.stdout
+    assert "(bootstrap over problems, cross-fitting redone in each; 95% CI)" in res.stdout
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["crossfit"]["k"] == 2 and saved["crossfit"]["n_error"] == 10

@@ -38,6 +38,8 @@ def eval_command(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="A step scored below this is an error "
                                               "[default: the PRM's own threshold if it has one, else 0.5]."),
     sweep: bool = typer.Option(False, "--sweep", help="Also report the F1-best threshold (tuned on this data)."),
+    crossfit: int = typer.Option(0, "--crossfit", min=0, help="Also report F1 with the threshold cross-fitted over "
+                                 "K folds of problems (each fold at the other folds' F1-best threshold); 0: off."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the summary as JSON here."),
     records: Optional[Path] = typer.Option(None, "--records", help="Write per-sample predictions (JSONL) here."),
     batch_size: int = typer.Option(16, "--batch-size", min=1),
@@ -65,7 +67,7 @@ def eval_command(
         threshold = threshold if threshold is not None else (scorer.threshold if scorer.threshold is not None else 0.5)
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
                                        records=records, n_boot=n_boot, seed=seed, progress=not quiet,
-                                       limit=limit)
+                                       limit=limit, crossfit=crossfit)
         result["threshold_source"] = source
         if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
             raise InputError("no samples in file", path=str(data))
@@ -88,14 +90,28 @@ def format_eval(result: dict[str, Any]) -> str:
     if result.get("tuned"):
         lines += _report_lines(result["tuned"], f"threshold {result['tuned']['threshold']:.4g} "
                                                 "TUNED ON THIS TEST SET (optimistic)")
+    c = result.get("crossfit")
+    if c:
+        ts = [t for t in c["fold_thresholds"] if math.isfinite(t)]
+        lines += [f"  threshold cross-fitted over {c['k']} folds of {c['n_groups']} problems "
+                  f"(fold thresholds {min(ts):.3g} to {max(ts):.3g}; no sample's own label sets its threshold)",
+                  f"  accuracy, erroneous samples   {_ci(c['acc_error'], c['acc_error_ci'])}  "
+                  f"({c['hits_error']}/{c['n_error']}, Wilson 95% CI)",
+                  f"  accuracy, correct samples     {_ci(c['acc_correct'], c['acc_correct_ci'])}  "
+                  f"({c['hits_correct']}/{c['n_correct']}, Wilson 95% CI)",
+                  f"  F1 (harmonic mean)            {_ci(c['f1'], c['f1_ci'])}  "
+                  "(bootstrap over problems, cross-fitting redone in each; 95% CI)"]
     return "\n".join(lines)
 
 
+def _ci(v: Any, lo_hi: Any) -> str:
+    if v is None or lo_hi is None or not math.isfinite(v):  # e.g. F1 with no correct samples
+        return "n/a"
+    return f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
+
+
 def _report_lines(r: dict[str, Any], title: str) -> list[str]:
-    def ci(v: Any, lo_hi: Any) -> str:
-        if v is None or lo_hi is None or not math.isfinite(v):  # e.g. F1 with no correct samples
-            return "n/a"
-        return f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
+    ci = _ci
     return [
         f"  {title}",
         f"  accuracy, erroneous samples   {ci(r['acc_error'], r['acc_error_ci'])}  "
