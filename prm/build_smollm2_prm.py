@@ -170,10 +170,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:  # before the minutes of work: --out must be new, empty or an earlier build's folder
         check_train_dir(args.out)
+        if args.processbench_train:  # and the evaluation split must not leak into training
+            processbench_training(args.processbench_train, args.gsm8k_exclude)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return build(args, " ".join(["python3 -m prm.build_smollm2_prm", *(argv if argv is not None else sys.argv[1:])]))
+
+
+def processbench_training(paths: str, exclude: str) -> list[Any]:
+    """The step examples of the comma-separated ProcessBench files `paths`; `InputError` if any
+    of their problems is one of `exclude`'s (the split kept for the final report)."""
+    from prm.formats import load_step_examples
+    from prm.gsm8k_solutions import processbench_questions, question_key
+    from verify.errors import InputError
+
+    files = [p for p in paths.split(",") if p]
+    raw = [e for p in files for e in load_step_examples(p, "processbench")]
+    held = {question_key(q) for q in processbench_questions(exclude)}
+    shared = {question_key(e.question) for e in raw} & held
+    if shared:
+        raise InputError(f"--processbench-train shares {len(shared)} problems with the evaluation split {exclude} "
+                         "(--gsm8k-exclude)", path=files[0])
+    return raw
 
 
 def _encode(spec: Any, tok: Any, examples: Sequence[Any], max_length: int) -> list[tuple[Any, Any]]:
@@ -225,13 +244,9 @@ def build(args: Any, command: str) -> int:
         sources["gsm8k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.gsm8k_tokens, args.seed, True)],
                             [ho_enc[i] for i in draw([e for _, e in ho_enc], args.gsm8k_tokens // 4, args.seed, True)])
     if args.processbench_train:
-        from prm.gsm8k_solutions import processbench_questions, question_key
+        from prm.gsm8k_solutions import question_key
 
-        paths = [p for p in args.processbench_train.split(",") if p]
-        raw = [e for p in paths for e in load_step_examples(p, "processbench")]
-        shared = {question_key(e.question) for e in raw} & {question_key(q) for q in processbench_questions(args.gsm8k_exclude)}
-        if shared:
-            raise SystemExit(f"error: --processbench-train shares {len(shared)} problems with {args.gsm8k_exclude}")
+        raw = processbench_training(args.processbench_train, args.gsm8k_exclude)
         tr, ho = split_problems(raw, args.heldout_frac, args.seed)
         # MATH problems recur in PRM800K: keep every held-out problem unseen in training, both ways
         seen_tr = {question_key(ex.question) for a, _ in sources.values() for ex, _ in a}

@@ -112,3 +112,17 @@ def test_no_processbench_gsm8k_problem_reaches_the_training_traces():
     assert stats["problems"] == 1319 - 375
     assert 0.3 < stats["wrong_traces"] / stats["traces"] < 0.6
     assert all(e.labels[:-1] == (1.0,) * (len(e.labels) - 1) for e in ex)  # an error, if any, ends the trace
+
+
+def test_build_refuses_processbench_training_data_that_shares_a_problem_with_the_report_split(tmp_path, capsys):
+    from prm.build_smollm2_prm import main
+
+    row = {"id": "x-0", "problem": "What is 2 + 2?", "steps": ["2 + 2 = 4"], "label": -1}
+    report = tmp_path / "gsm8k.jsonl"
+    report.write_text(json.dumps(row) + "\n")
+    other = tmp_path / "math.jsonl"
+    other.write_text(json.dumps({**row, "id": "y-0", "problem": "what is 2+2 ?"}) + "\n")
+    assert main(["--out", str(tmp_path / "out"), "--processbench-train", str(other), "--gsm8k-exclude", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {other}: --processbench-train shares 1 problems with the evaluation split {report}")
+    assert not (tmp_path / "out").exists()
