@@ -333,6 +333,37 @@ def _passes(passes: dict) -> str:
     return "The one-off frozen pass per part:\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
+def _extra_sources(a: dict) -> str:
+    out = []
+    if a.get("gsm8k_solutions"):
+        out.append(f"""- GSM8K model solutions (`{Path(a['gsm8k_solutions']).name}`, OpenAI's graded GPT-3 solutions
+  and the references, labelled by prm/gsm8k_solutions.py: in a solution graded wrong, the first
+  step computing a value off every correct solution's path is the error), without the problems
+  of `{Path(a['gsm8k_exclude']).name}` (ProcessBench's GSM8K split); drawn half wrong, half right,
+  within {a['gsm8k_tokens']:,} training tokens. These are GSM8K *test* problems: do not use this
+  PRM to report results on the GSM8K test set.""")
+    if a.get("processbench_train"):
+        names = ", ".join(f"`{Path(p).name}`" for p in a["processbench_train"].split(",") if p)
+        out.append(f"""- ProcessBench {names} (human first-error labels; steps after the first error carry no
+  loss), traces of at most {a['processbench_max_length']} tokens, drawn half wrong, half right within
+  {a['processbench_tokens']:,} training tokens. Their problems share none with the GSM8K split, which is
+  kept for the report; MATH problems that recur in PRM800K stay on one side of the split.""")
+    return "".join(x + "\n" for x in out)
+
+
+def _threshold_text(summary: dict) -> str:
+    t = summary.get("threshold")
+    if not t:
+        return ""
+    return (f"""
+## Threshold
+
+{t['threshold']:.4g}, saved in frozen_prm.json and used by `verify prm eval` unless `--threshold` is
+given: the F1-best threshold (ProcessBench's first-error F1) on the held-out {t['source']} traces
+({t['n']} traces; F1 {t['f1']:.3f} there, an optimistic figure since the threshold was tuned on them).
+""")
+
+
 def write_card(out: Path, summary: dict) -> Path:
     """The model card (README.md) from the run's summary: data, command, seed, time, metrics."""
     a, t = summary["args"], summary["timing"]
@@ -358,13 +389,14 @@ newline; the score is read at the newline), P(correct) = softmax(head)[1]. Code:
   {a['max_length']} tokens; drawn half with a wrong step, half without, within a budget of
   {a['train_tokens']:,} training and {a['heldout_tokens']:,} held-out tokens.
 - {"arith step labels: `" + Path(a['arith']).name + "` (plain format, from `verify prm label` on the arith training split)" if a.get('arith') else "no arith labels"}.
-- Problems (question texts) split {1 - a['heldout_frac']:.0%} / {a['heldout_frac']:.0%}, seed {a['seed']},
+{_extra_sources(a)}- Problems (question texts) split {1 - a['heldout_frac']:.0%} / {a['heldout_frac']:.0%}, seed {a['seed']},
   before any trace was drawn: no held-out problem was seen in training. {srcs}.
 - Loss: cross-entropy at the step positions, a wrong step weighted {summary['neg_weight'] if 'neg_weight' in summary else ''}x
   (#correct / #wrong training steps); that weight is folded back out of the head's bias after
   training (log w added to the "correct" logit), so a score is P(correct) under the training
   mix (about 1 wrong step in {1 + summary.get('neg_weight', 0):.1f}). The AUROC below does not depend on it.
 
+{_threshold_text(summary)}
 ## Command
 
 ```
