@@ -154,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--processbench-tokens", type=int, default=150_000,
                     help="their training token budget (a third of it held out)")
     ap.add_argument("--processbench-max-length", type=int, default=768)
+    ap.add_argument("--write-heldout", default=None, metavar="FILE",
+                    help="only write the ProcessBench rows (of --processbench-train) whose problems are held out "
+                         "(and not in PRM800K's training split) to FILE, and exit: the confirmation set")
     ap.add_argument("--threshold-from", default=None, choices=("processbench", "gsm8k"),
                     help="source whose held-out traces fix the threshold [processbench if given, else gsm8k]")
     ap.add_argument("--heldout-frac", type=float, default=0.2)
@@ -168,6 +171,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from prm.train_dir import check_train_dir
     from verify.errors import InputError
 
+    if args.write_heldout:
+        if not args.processbench_train:
+            print("error: --write-heldout needs --processbench-train", file=sys.stderr)
+            return 2
+        from verify.records.io import write_jsonl_atomic
+        from verify.records.outputs import refuse_overlap
+
+        try:
+            if Path(args.write_heldout).exists():  # never replace a file (an input, someone's data)
+                raise InputError("exists; --write-heldout writes a new file only", path=args.write_heldout)
+            refuse_overlap({"--write-heldout": Path(args.write_heldout)},
+                           {f"--processbench-train ({p})": Path(p) for p in args.processbench_train.split(",") if p})
+            rows = heldout_processbench(args.processbench_train, args.prm800k, args.heldout_frac, args.seed)
+            write_jsonl_atomic(args.write_heldout, rows)
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.write_heldout}: {len(rows)} held-out ProcessBench solutions "
+              f"({len({r['problem'] for r in rows})} problems)")
+        return 0
     try:  # before the minutes of work: --out must be new, empty or an earlier build's folder
         check_train_dir(args.out)
         if args.processbench_train:  # and the evaluation split must not leak into training
@@ -193,6 +216,24 @@ def processbench_training(paths: str, exclude: str) -> list[Any]:
         raise InputError(f"--processbench-train shares {len(shared)} problems with the evaluation split {exclude} "
                          "(--gsm8k-exclude)", path=files[0])
     return raw
+
+
+def heldout_processbench(paths: str, prm800k: str, heldout_frac: float, seed: int) -> list[dict]:
+    """The rows of the comma-separated ProcessBench files `paths` whose problems fall on the
+    held-out side of the build's split (same fraction and seed) and are not in PRM800K's
+    training split either (MATH problems recur there): solutions of any length, none seen in
+    training. This is the confirmation set of docs/learned-prm.md."""
+    from prm.formats import load_step_examples
+    from prm.gsm8k_solutions import question_key
+    from verify.records.io import iter_jsonl
+
+    files = [p for p in paths.split(",") if p]
+    raw = [e for p in files for e in load_step_examples(p, "processbench")]
+    tr, ho = split_problems(raw, heldout_frac, seed)
+    p_tr, _ = split_problems(load_step_examples(prm800k, "prm800k-stepwise", neutral="positive"), heldout_frac, seed)
+    # the split is by exact text: a problem recurring with other spacing on the training side is out
+    keep = {question_key(e.question) for e in ho} - {question_key(e.question) for e in tr + p_tr}
+    return [row for p in files for _, row in iter_jsonl(p) if question_key(row["problem"]) in keep]
 
 
 def _encode(spec: Any, tok: Any, examples: Sequence[Any], max_length: int) -> list[tuple[Any, Any]]:
@@ -255,9 +296,12 @@ def build(args: Any, command: str) -> int:
         ho = [e for e in ho if question_key(e.question) not in seen_tr]
         n = args.processbench_max_length
         tr_enc, ho_enc = _encode(spec, tok, tr, n), _encode(spec, tok, ho, n)
+        # the split is by exact text; the same problem can recur across files with other spacing
+        tr_keys = {question_key(e.question) for e in tr}
         sources["processbench"] = (
             [tr_enc[i] for i in draw([e for _, e in tr_enc], args.processbench_tokens, args.seed, True)],
-            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.processbench_tokens // 3, args.seed, True)])
+            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.processbench_tokens // 3, args.seed, True)
+             if question_key(ho_enc[i][0].question) not in tr_keys])
     calibrate = args.threshold_from or ("processbench" if "processbench" in sources else "gsm8k")
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",

@@ -126,3 +126,37 @@ def test_build_refuses_processbench_training_data_that_shares_a_problem_with_the
     err = capsys.readouterr().err
     assert err.startswith(f"error: {other}: --processbench-train shares 1 problems with the evaluation split {report}")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not PB_GSM8K.is_file(), reason="../shared/data is absent")
+def test_the_confirmation_set_holds_only_problems_no_build_trains_on(tmp_path, capsys):
+    from prm.build_smollm2_prm import PRM800K, main, split_problems
+    from prm.formats import load_step_examples
+
+    others = ",".join(str(SHARED / "processbench" / f"{s}.jsonl") for s in ("math", "olympiadbench", "omnimath"))
+    out = tmp_path / "confirm.jsonl"
+    assert main(["--write-heldout", str(out), "--processbench-train", others, "--prm800k", PRM800K]) == 0
+    assert capsys.readouterr().out == f"{out}: 582 held-out ProcessBench solutions (486 problems)\n"
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    keys = {question_key(r["problem"]) for r in rows}
+    raw = [e for p in others.split(",") for e in load_step_examples(p, "processbench")]
+    train, _ = split_problems(raw, 0.2, 0)
+    p_train, _ = split_problems(load_step_examples(PRM800K, "prm800k-stepwise", neutral="positive"), 0.2, 0)
+    assert not keys & {question_key(e.question) for e in train + p_train}
+    assert not keys & {question_key(q) for q in processbench_questions(PB_GSM8K)}
+
+
+def test_write_heldout_never_replaces_a_file_least_of_all_an_input(tmp_path, capsys):
+    # (an earlier version of this test wrote the confirmation set over ../shared's math.jsonl:
+    # its overlap check kept only the last input file; this one works on copies only)
+    from prm.build_smollm2_prm import main
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for p, q in ((a, "What is 1 + 1?"), (b, "What is 2 + 2?")):
+        p.write_text(json.dumps({"id": p.stem, "problem": q, "steps": ["x"], "label": -1}) + "\n")
+    before = a.read_bytes()
+    for target in (a, b, tmp_path / "other.jsonl"):
+        target.touch()
+        assert main(["--write-heldout", str(target), "--processbench-train", f"{a},{b}"]) == 2
+        assert capsys.readouterr().err == f"error: {target}: exists; --write-heldout writes a new file only\n"
+    assert a.read_bytes() == before
