@@ -279,6 +279,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--out", default="learned_prm.json")
     ap.add_argument("--write-decision", default=None, help="write the held-out comparison the main job reads")
     args = ap.parse_args(argv)
+    from verify.errors import InputError
+    from verify.records.outputs import check_own_document, json_with_keys, replace_own_document
+
+    outputs = [(args.out, json_with_keys("prms"), "a learned_prm.py result")]
+    if args.write_decision:
+        outputs.append((args.write_decision, json_with_keys("metric", "learned_prm"), "a main-job PRM decision file"))
+    try:  # before minutes of scoring: never replace someone else's file
+        for path, ours, what in outputs:
+            check_own_document(path, ours, what)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     splits = [s for s in args.splits.split(",") if s]
     pb_paths = [Path(args.processbench_dir) / f"{s}.jsonl" for s in splits]
     pb_paths = [p for p in pb_paths if p.exists()]  # no shared data: the split is skipped, and said
@@ -307,10 +319,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                                                sweep=args.sweep)
         results["prms"][spec] = got
         print(f"{spec}: done", file=sys.stderr, flush=True)
-    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    replace_own_document(args.out, (json.dumps(results, indent=1) + "\n").encode(), *outputs[0][1:])
     if args.write_decision:
         learned = next(s for s in args.prm if s != "arith")
-        Path(args.write_decision).write_text(json.dumps(decision(results, learned), indent=1) + "\n")
+        replace_own_document(args.write_decision, (json.dumps(decision(results, learned), indent=1) + "\n").encode(),
+                             *outputs[1][1:])
     print(tables(results))
     return results
 

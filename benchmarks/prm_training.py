@@ -47,6 +47,15 @@ def main() -> int:
                     help="only measure scoring: N ProcessBench GSM8K traces through data/smollm2-prm, "
                          "frozen layers in bf16 (shipped) against fp32 (baseline)")
     args = ap.parse_args()
+    if args.json:  # before minutes of training: never replace someone else's file
+        from verify.errors import InputError
+        from verify.records.outputs import check_own_document, json_with_keys
+
+        try:
+            check_own_document(args.json, json_with_keys("rows", "arith", "speed"), "a prm_training.py result")
+        except InputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if args.score_speed:
         return score_speed(args.score_speed, args.threads)
 
@@ -120,8 +129,11 @@ def main() -> int:
               f"{r['params']:>10,} {r['delta_mb']:>8.1f}  {_fmt(r['auroc'])}{r.get('note', '')}")
     print(f"{'arith scorer':<16} {'-':>9} {'-':>8} {'-':>7} {'-':>10} {'-':>8}  {_fmt(m_arith)}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "arith": m_arith, "speed": speed,
-                                               "args": vars(args)}, indent=2) + "\n")
+        from verify.records.outputs import json_with_keys, replace_own_document
+
+        replace_own_document(args.json, (json.dumps({"rows": rows, "arith": m_arith, "speed": speed,
+                                                     "args": vars(args)}, indent=2) + "\n").encode(),
+                             json_with_keys("rows", "arith", "speed"), "a prm_training.py result")
     return 0
 
 

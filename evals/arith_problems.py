@@ -110,7 +110,11 @@ def write(path: str | Path, n: int = 40, seed: int = 0, split: str = "eval") -> 
     problems = training_split(n, seed) if split == "train" else generate(n, seed)
     lines = [json.dumps({"id": p.id, "question": p.question, "answer": p.gold, "kind": p.meta["kind"]})
              for p in problems]
-    path.write_text("\n".join(lines) + "\n")
+    from verify.records.outputs import replace_own_document
+
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    # a rerun may rewrite its own file; another file (another seed's set, anyone's data) stays
+    replace_own_document(path, data, lambda old: old == data, "this problem set (same --n, --seed, --split)")
     return path
 
 
@@ -122,7 +126,12 @@ def main() -> None:
                     help="train: problems disjoint from the evaluation set (seed 0)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "data" / "arith.jsonl"))
     args = ap.parse_args()
-    print(write(args.out, args.n, args.seed, args.split))
+    from verify.errors import InputError
+
+    try:
+        print(write(args.out, args.n, args.seed, args.split))
+    except InputError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":

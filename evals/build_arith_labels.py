@@ -79,6 +79,14 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=160)
     args = ap.parse_args()
     out = Path(args.out_dir)
+    from verify.errors import InputError
+    from verify.records.outputs import check_own_document, json_with_keys, replace_own_document
+
+    try:  # before the stages run: the cost file must be new or an earlier run's
+        check_own_document(out / "arith_labels.cost.json", json_with_keys("stages", "commands"),
+                           "an arith_labels cost file")
+    except InputError as exc:
+        sys.exit(f"error: {exc}")
     out.mkdir(parents=True, exist_ok=True)
     cost: dict = {"stages": {}, "commands": []}
     for name, argv in commands(out, problems=args.problems, seed=args.seed, n=args.n, k=args.k, mode=args.mode,
@@ -93,7 +101,8 @@ def main() -> None:
         cost["commands"].append(line)
     cost.update(label_cost(out / "arith_labels.jsonl"))
     cost.update({"mode": args.mode, "k": args.k, "n": args.n, "problems": args.problems})
-    (out / "arith_labels.cost.json").write_text(json.dumps(cost, indent=1) + "\n")
+    replace_own_document(out / "arith_labels.cost.json", (json.dumps(cost, indent=1) + "\n").encode(),
+                         json_with_keys("stages", "commands"), "an arith_labels cost file")
     print(f"{cost['traces']} traces, {cost['steps']} steps ({cost['negative_steps']} negative), "
           f"{cost['rollouts']} rollouts, {cost['rollout_tokens_per_step']} rollout tokens per labelled step; "
           f"wall: " + ", ".join(f"{k} {v} s" for k, v in cost["stages"].items()))

@@ -72,3 +72,37 @@ def test_shipped_heldout_labels_are_of_evaluation_problems_only():
     train = training_split(150, 1)
     assert not {r["question"] for r in rows} & {p.question for p in train}
     assert all(len(r["hard_labels"]) == len(r["steps"]) for r in rows)
+
+
+def test_cli_rewrites_its_own_file_but_never_another(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "train.jsonl"
+    argv = ["arith_problems", "--split", "train", "--n", "5", "--seed", "3", "--out", str(out)]
+    monkeypatch.setattr("sys.argv", argv)
+    main()
+    main()  # the same set again: allowed, same bytes
+    first = out.read_bytes()
+    monkeypatch.setattr("sys.argv", argv[:-3] + ["4", "--out", str(out)])  # another seed, same path
+    with pytest.raises(SystemExit) as err:
+        main()
+    assert str(err.value) == (f"error: {out}: exists and is not this problem set (same --n, --seed, --split); "
+                              "not replaced (remove it or choose another path)")
+    assert out.read_bytes() == first
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    monkeypatch.setattr("sys.argv", argv[:-1] + [str(notes)])
+    with pytest.raises(SystemExit):
+        main()
+    assert notes.read_text() == "mine\n"
+
+
+def test_build_arith_labels_refuses_a_foreign_cost_file_before_any_stage(tmp_path, monkeypatch):
+    from evals import build_arith_labels
+
+    (tmp_path / "arith_labels.cost.json").write_text('{"my": "numbers"}\n')
+    ran = []
+    monkeypatch.setattr(build_arith_labels.subprocess, "call", lambda argv: ran.append(argv) or 0)
+    monkeypatch.setattr("sys.argv", ["build_arith_labels", "--out-dir", str(tmp_path)])
+    with pytest.raises(SystemExit) as err:
+        build_arith_labels.main()
+    assert "arith_labels.cost.json: exists and is not an arith_labels cost file" in str(err.value)
+    assert ran == [] and (tmp_path / "arith_labels.cost.json").read_text() == '{"my": "numbers"}\n'

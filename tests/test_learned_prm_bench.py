@@ -99,3 +99,19 @@ def test_arith_against_a_stand_in(files, tmp_path, capsys):
     assert (d["learned"], d["arith"], d["n"]) == (pytest.approx(11 / 16), 1.0, 2)
     assert d["paired_difference"]["diff"] == pytest.approx(11 / 16 - 1)
     assert main_job_prm(decision)[0] == "arith"
+
+
+@pytest.mark.parametrize("which", ["--out", "--write-decision"])
+def test_a_foreign_output_file_is_refused_before_any_scoring(files, tmp_path, capsys, which):
+    labels, pb, traces, problems = files
+    foreign = tmp_path / "mine.json"
+    foreign.write_text('{"not": "a result"}\n')
+    outs = {"--out": str(tmp_path / "r.json"), "--write-decision": str(tmp_path / "d.json"), which: str(foreign)}
+    with pytest.raises(SystemExit) as err:
+        bench.main(["--prm", "arith", "--prm", "python:tests.test_learned_prm_bench:STANDIN",
+                    "--heldout-labels", str(labels), "--splits", "", "--traces", str(traces),
+                    "--dataset", str(problems), "--n-boot", "20", *[x for kv in outs.items() for x in kv]])
+    assert err.value.code == 2
+    assert capsys.readouterr().err.startswith(f"error: {foreign}: exists and is not a ")
+    assert foreign.read_text() == '{"not": "a result"}\n'
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "d.json").exists()

@@ -308,3 +308,55 @@ def write_figure(fig, path: str | os.PathLike, **savefig_kw) -> str:
     fig.savefig(buf, format="png", **savefig_kw)
     write_bytes_replacing(path, buf.getvalue())
     return str(path)
+
+
+def replace_own_document(path: str | os.PathLike, data: bytes, is_ours: Callable[[bytes], bool], what: str) -> None:
+    """Write a whole-document output that a rerun replaces, but only over a file of its own kind.
+
+    A path that does not exist yet is written; an existing regular file is replaced (atomically,
+    :func:`write_bytes_replacing`) only if `is_ours(its bytes)` says it is `what` (an earlier
+    output of the same command), else `InputError` and the file stays byte-identical.
+    Developer scripts (problem sets, benchmark results, decision files) use it for their --out.
+
+    >>> import tempfile; d = tempfile.mkdtemp(); p = os.path.join(d, "r.json")
+    >>> ours = lambda b: b.startswith(b'{"kind": "demo"')
+    >>> replace_own_document(p, b'{"kind": "demo", "v": 1}', ours, "a demo result")
+    >>> replace_own_document(p, b'{"kind": "demo", "v": 2}', ours, "a demo result")
+    >>> _ = open(p, "w").write("my notes")
+    >>> replace_own_document(p, b'{"kind": "demo", "v": 3}', ours, "a demo result")
+    Traceback (most recent call last):
+    ...
+    verify.errors.InputError: ...r.json: exists and is not a demo result; not replaced (remove it or choose another path)
+    >>> open(p).read()
+    'my notes'
+    """
+    check_own_document(path, is_ours, what)
+    write_bytes_replacing(Path(path), data)
+
+
+def check_own_document(path: str | os.PathLike, is_ours: Callable[[bytes], bool], what: str) -> None:
+    """Raise `InputError` unless `path` is new, or a regular file that `is_ours` says is `what`:
+    the check of :func:`replace_own_document`, for a script to make before its minutes of work."""
+    p = Path(path)
+    if p.exists() and p.is_file():
+        try:
+            current = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read it to check it is {what} ({exc.strerror or exc})", path=str(p)) from None
+        if not is_ours(current):
+            raise InputError(f"exists and is not {what}; not replaced (remove it or choose another path)", path=str(p))
+
+
+def json_with_keys(*keys: str) -> Callable[[bytes], bool]:
+    """`is_ours` for :func:`replace_own_document`: a JSON object holding every key in `keys`.
+
+    >>> json_with_keys("a")(b'{"a": 1}'), json_with_keys("a")(b'[1]'), json_with_keys("a")(b'not json')
+    (True, False, False)
+    """
+    def check(data: bytes) -> bool:
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            return False
+        return isinstance(obj, dict) and all(k in obj for k in keys)
+    return check
