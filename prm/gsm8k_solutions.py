@@ -35,11 +35,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-from prm.formats import StepExample
-from verify.errors import InputError
-from verify.records.io import iter_jsonl
+from prm.formats import StepExample, iter_processbench
+from verify.records.io import get_field, iter_jsonl
 
 METHODS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 SOURCE = "../shared/data/gsm8k_model_solutions/example_model_solutions.jsonl"
@@ -157,16 +156,15 @@ def load_solutions(path: str | Path = SOURCE, exclude: Iterable[str] = ()) -> li
     out: list[StepExample] = []
     for lineno, row in iter_jsonl(path):
         for field in ("question", "ground_truth"):
-            if not isinstance(row.get(field), str):
-                raise InputError(f"{path}:{lineno}: field {field!r} must be a string")
+            get_field(row, field, str, path=str(path), line=lineno)
         if question_key(row["question"]) not in drop:
             out.extend(examples_from_row(row))
     return out
 
 
 def processbench_questions(path: str | Path) -> list[str]:
-    """The problem texts of a ProcessBench split (to pass as `exclude`)."""
-    return [row["problem"] for _, row in iter_jsonl(path)]
+    """The problem texts of a ProcessBench split (to pass as `exclude`), rows validated."""
+    return [problem for _, _, problem, _, _ in iter_processbench(path)]
 
 
 def label_stats(examples: Iterable[StepExample]) -> dict:
@@ -176,8 +174,3 @@ def label_stats(examples: Iterable[StepExample]) -> dict:
     return {"traces": len(ex), "steps": sum(len(e.steps) for e in ex), "wrong_traces": len(wrong),
             "error_at_first_step": sum(1 for e in wrong if e.labels.index(0.0) == 0),
             "problems": len({e.question for e in ex})}
-
-
-def iter_rows(path: str | Path) -> Iterator[dict]:
-    for _, row in iter_jsonl(path):
-        yield row

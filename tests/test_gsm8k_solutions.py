@@ -83,7 +83,7 @@ def test_the_answer_line_is_split_off_in_both_spellings():
 def test_a_row_without_a_question_string_names_the_file_line_and_field(tmp_path):
     p = tmp_path / "s.jsonl"
     p.write_text(json.dumps(DUCKS) + "\n" + json.dumps({"question": 3, "ground_truth": "A: 1"}) + "\n")
-    with pytest.raises(InputError, match=r"s\.jsonl:2: field 'question' must be a string"):
+    with pytest.raises(InputError, match=r"s\.jsonl:2: field 'question': expected str, got int \(3\)"):
         load_solutions(p)
 
 
