@@ -70,23 +70,14 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     scores = [known[it] for it in items]
     seconds = time.perf_counter() - t0
     labels = [first_zero(r.get("hard_labels") or r["labels"]) for r in rows]
-    rep = processbench_metrics(labels, scores, own_threshold(scorer), n_boot=n_boot).to_dict()
+    threshold = 0.5 if scorer.threshold is None else scorer.threshold  # as evaluate_processbench resolves it
+    rep = processbench_metrics(labels, scores, threshold, n_boot=n_boot).to_dict()
     # the traces of one problem are not independent: the AUROC interval resamples problems
     groups = [str(r.get("problem_id", i)) for i, r in enumerate(rows)]
     rep["auroc_ci"] = problem_bootstrap_auroc(labels, scores, groups, n_boot=n_boot)
     rep["auroc_ci_over"] = "problems"
     return {"data": str(labels_path), "n_traces": len(rows), "n_problems": len(set(groups)), "report": rep,
             "forward_tokens": scorer.forward_tokens - before, "seconds": round(seconds, 2)}
-
-
-def own_threshold(scorer: Any) -> float:
-    """The scorer's own threshold (a trained PRM's, chosen on its validation data), else 0.5.
-
-    >>> own_threshold(object())
-    0.5
-    """
-    t = getattr(scorer, "threshold", None)
-    return 0.5 if t is None else float(t)
 
 
 def problem_bootstrap_auroc(labels: Sequence[int], scores: Sequence[Sequence[float]], groups: Sequence[str], *,
@@ -132,8 +123,7 @@ def processbench(paths: Sequence[Path], scorer: Any, *, limit: int | None, n_boo
     out = {}
     for path in paths:
         t0 = time.perf_counter()
-        r = evaluate_processbench(path, scorer, threshold=own_threshold(scorer), limit=limit, n_boot=n_boot,
-                                  progress=False, sweep=sweep)
+        r = evaluate_processbench(path, scorer, limit=limit, n_boot=n_boot, progress=False, sweep=sweep)
         r["seconds"] = round(time.perf_counter() - t0, 2)
         out[path.stem] = r
     return out

@@ -237,14 +237,16 @@ def crossfit_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], g
             "fold_thresholds": thresholds, "n_groups": len(names)}
 
 
-def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0.5, sweep: bool = False,
+def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | None = None, sweep: bool = False,
                           batch_size: int = 16, records: str | Path | None = None, n_boot: int = 1000,
                           seed: int = 0, progress: bool = True, limit: int | None = None,
                           crossfit: int = 0) -> dict[str, Any]:
     """Score every ProcessBench sample in `data` with `scorer` and compute the metrics.
 
     Writes one JSONL record per sample to `records` first (id, label, pred, step_scores),
-    then returns {"data", "n", "scorer", "forward_tokens", "report", "tuned", "crossfit"};
+    `threshold` None means the scorer's own (a trained PRM's, chosen on its validation data),
+    else 0.5; "threshold_source" in the result says which ("given", "the PRM's own", "default").
+    Then returns {"data", "n", "scorer", "forward_tokens", "report", "tuned", "crossfit", "threshold_source"};
     "tuned" is the sweep's report (threshold tuned on this data) or None; "crossfit" is
     `crossfit_f1` with `crossfit` folds over problems (0: None).
 
@@ -256,6 +258,12 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0
     """
     from prm.scorers import CheckedScorer, load_scorer
     checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
+    if threshold is not None:
+        source = "given"
+    elif checked.threshold is not None:
+        threshold, source = checked.threshold, "the PRM's own"
+    else:
+        threshold, source = 0.5, "default"
     rows = list(iter_processbench(data))
     if limit is not None:
         rows = rows[:limit]
@@ -283,7 +291,7 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float = 0
     cross = crossfit_f1(labels, all_scores, groups, k=crossfit, n_boot=n_boot, seed=seed) if crossfit else None
     return {"data": str(data), "n": len(rows), "scorer": getattr(checked, "name", repr(checked)),
             "forward_tokens": int(getattr(checked, "forward_tokens", 0)),
-            "report": report.to_dict(), "tuned": tuned, "crossfit": cross}
+            "report": report.to_dict(), "tuned": tuned, "crossfit": cross, "threshold_source": source}
 
 
 def _percentile_ci(x: np.ndarray) -> tuple[float, float]:

@@ -62,13 +62,9 @@ def eval_command(
     try:
         refuse_overlap({"--json": json_out, "--records": records}, {"--data": data})
         scorer = load_scorer(prm, device=device, dtype=dtype, batch_size=batch_size, prm_spec=spec)
-        source = "--threshold" if threshold is not None else ("the PRM's own" if scorer.threshold is not None
-                                                                else "default")
-        threshold = threshold if threshold is not None else (scorer.threshold if scorer.threshold is not None else 0.5)
         result = evaluate_processbench(data, scorer, threshold=threshold, sweep=sweep, batch_size=batch_size,
                                        records=records, n_boot=n_boot, seed=seed, progress=not quiet,
                                        limit=limit, crossfit=crossfit)
-        result["threshold_source"] = source
         if result["n"] == 0:  # an empty file must not print a report of nothing with exit 0
             raise InputError("no samples in file", path=str(data))
         if json_out is not None:
@@ -111,15 +107,14 @@ def _ci(v: Any, lo_hi: Any) -> str:
 
 
 def _report_lines(r: dict[str, Any], title: str) -> list[str]:
-    ci = _ci
     return [
         f"  {title}",
-        f"  accuracy, erroneous samples   {ci(r['acc_error'], r['acc_error_ci'])}  "
+        f"  accuracy, erroneous samples   {_ci(r['acc_error'], r['acc_error_ci'])}  "
         f"({r['hits_error']}/{r['n_error']}, Wilson 95% CI)",
-        f"  accuracy, correct samples     {ci(r['acc_correct'], r['acc_correct_ci'])}  "
+        f"  accuracy, correct samples     {_ci(r['acc_correct'], r['acc_correct_ci'])}  "
         f"({r['hits_correct']}/{r['n_correct']}, Wilson 95% CI)",
-        f"  F1 (harmonic mean)            {ci(r['f1'], r['f1_ci'])}  (bootstrap 95% CI)",
-        f"  step AUROC                    {ci(r['auroc'], r['auroc_ci'])}  "
+        f"  F1 (harmonic mean)            {_ci(r['f1'], r['f1_ci'])}  (bootstrap 95% CI)",
+        f"  step AUROC                    {_ci(r['auroc'], r['auroc_ci'])}  "
         f"({r['n_pos_steps']} correct steps, {r['n_neg_steps']} first-error steps; bootstrap 95% CI)",
     ]
 
