@@ -176,13 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("error: --write-heldout needs --processbench-train", file=sys.stderr)
             return 2
         from verify.records.io import write_jsonl_atomic
-        from verify.records.outputs import refuse_overlap
 
         try:
             if Path(args.write_heldout).exists():  # never replace a file (an input, someone's data)
                 raise InputError("exists; --write-heldout writes a new file only", path=args.write_heldout)
-            refuse_overlap({"--write-heldout": Path(args.write_heldout)},
-                           {f"--processbench-train ({p})": Path(p) for p in args.processbench_train.split(",") if p})
             rows = heldout_processbench(args.processbench_train, args.prm800k, args.heldout_frac, args.seed)
             write_jsonl_atomic(args.write_heldout, rows)
         except InputError as exc:
@@ -265,25 +262,26 @@ def build(args: Any, command: str) -> int:
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     sources: dict[str, tuple[list, list]] = {}
+
+    def add(name: str, tr: Sequence[Any], ho: Sequence[Any], budget: int, held_budget: int, balanced: bool,
+            max_length: int = args.max_length) -> None:
+        """Encode one source's training and held-out examples and draw each within its token budget."""
+        tr_enc, ho_enc = _encode(spec, tok, tr, max_length), _encode(spec, tok, ho, max_length)
+        sources[name] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], budget, args.seed, balanced)],
+                         [ho_enc[i] for i in draw([e for _, e in ho_enc], held_budget, args.seed, balanced)])
+
     raw = load_step_examples(args.prm800k, "prm800k-stepwise", neutral="positive")
-    tr, ho = split_problems(raw, args.heldout_frac, args.seed)
-    tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
-    sources["prm800k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.train_tokens, args.seed, True)],
-                          [ho_enc[i] for i in draw([e for _, e in ho_enc], args.heldout_tokens, args.seed, True)])
+    add("prm800k", *split_problems(raw, args.heldout_frac, args.seed), args.train_tokens, args.heldout_tokens, True)
     if args.arith:
         raw = load_step_examples(args.arith, "plain")
-        tr, ho = split_problems(raw, args.heldout_frac, args.seed)
-        tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
-        sources["arith"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.arith_tokens, args.seed, False)],
-                            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.arith_tokens // 3, args.seed, False)])
+        add("arith", *split_problems(raw, args.heldout_frac, args.seed), args.arith_tokens, args.arith_tokens // 3,
+            False)
     if args.gsm8k_solutions:
         from prm.gsm8k_solutions import load_solutions, processbench_questions
 
         raw = load_solutions(args.gsm8k_solutions, exclude=processbench_questions(args.gsm8k_exclude))
-        tr, ho = split_problems(raw, args.heldout_frac, args.seed)
-        tr_enc, ho_enc = _encode(spec, tok, tr, args.max_length), _encode(spec, tok, ho, args.max_length)
-        sources["gsm8k"] = ([tr_enc[i] for i in draw([e for _, e in tr_enc], args.gsm8k_tokens, args.seed, True)],
-                            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.gsm8k_tokens // 4, args.seed, True)])
+        add("gsm8k", *split_problems(raw, args.heldout_frac, args.seed), args.gsm8k_tokens, args.gsm8k_tokens // 4,
+            True)
     if args.processbench_train:
         from prm.gsm8k_solutions import question_key
 
@@ -294,14 +292,12 @@ def build(args: Any, command: str) -> int:
         seen_ho = {question_key(ex.question) for _, b in sources.values() for ex, _ in b}
         tr = [e for e in tr if question_key(e.question) not in seen_ho]
         ho = [e for e in ho if question_key(e.question) not in seen_tr]
-        n = args.processbench_max_length
-        tr_enc, ho_enc = _encode(spec, tok, tr, n), _encode(spec, tok, ho, n)
+        add("processbench", tr, ho, args.processbench_tokens, args.processbench_tokens // 3, True,
+            max_length=args.processbench_max_length)
         # the split is by exact text; the same problem can recur across files with other spacing
         tr_keys = {question_key(e.question) for e in tr}
-        sources["processbench"] = (
-            [tr_enc[i] for i in draw([e for _, e in tr_enc], args.processbench_tokens, args.seed, True)],
-            [ho_enc[i] for i in draw([e for _, e in ho_enc], args.processbench_tokens // 3, args.seed, True)
-             if question_key(ho_enc[i][0].question) not in tr_keys])
+        drawn_tr, drawn_ho = sources["processbench"]
+        sources["processbench"] = (drawn_tr, [x for x in drawn_ho if question_key(x[0].question) not in tr_keys])
     calibrate = args.threshold_from or ("processbench" if "processbench" in sources else "gsm8k")
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",
