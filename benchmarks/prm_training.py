@@ -30,6 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prm.build_smollm2_prm import PRM800K, _encode, _fmt, draw, grouped_auroc, split_problems  # noqa: E402
+from verify.records.outputs import json_with_keys  # noqa: E402
+
+JSON_OURS = (json_with_keys("rows", "arith", "speed"), "a prm_training.py result")  # what --json may replace
 
 
 def main() -> int:
@@ -49,10 +52,10 @@ def main() -> int:
     args = ap.parse_args()
     if args.json:  # before minutes of training: never replace someone else's file
         from verify.errors import InputError
-        from verify.records.outputs import check_own_document, json_with_keys
+        from verify.records.outputs import check_own_document
 
         try:
-            check_own_document(args.json, json_with_keys("rows", "arith", "speed"), "a prm_training.py result")
+            check_own_document(args.json, *JSON_OURS)
         except InputError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -129,11 +132,10 @@ def main() -> int:
               f"{r['params']:>10,} {r['delta_mb']:>8.1f}  {_fmt(r['auroc'])}{r.get('note', '')}")
     print(f"{'arith scorer':<16} {'-':>9} {'-':>8} {'-':>7} {'-':>10} {'-':>8}  {_fmt(m_arith)}")
     if args.json:
-        from verify.records.outputs import json_with_keys, replace_own_document
+        from verify.records.outputs import replace_own_document
 
         replace_own_document(args.json, (json.dumps({"rows": rows, "arith": m_arith, "speed": speed,
-                                                     "args": vars(args)}, indent=2) + "\n").encode(),
-                             json_with_keys("rows", "arith", "speed"), "a prm_training.py result")
+                                                     "args": vars(args)}, indent=2) + "\n").encode(), *JSON_OURS)
     return 0
 
 
