@@ -5,8 +5,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("processbench_chance", ROOT / "benchmarks" / "processbench_chance.py")
 bench = importlib.util.module_from_spec(spec)
@@ -33,17 +31,3 @@ def test_cli_prints_mean_and_range(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("pb.jsonl: n=30, uniform random step scores, 2 seeds\n")
     assert "F1, threshold cross-fitted (5 folds)  mean " in out
-
-
-def test_prm_training_refuses_a_foreign_json_before_any_training(tmp_path):
-    import subprocess
-    import sys
-
-    foreign = tmp_path / "mine.json"
-    foreign.write_text('{"x": 1}\n')
-    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "prm_training.py"), "--json", str(foreign)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2
-    assert r.stderr == (f"error: {foreign}: exists and is not a prm_training.py result; not replaced "
-                        "(remove it or choose another path)\n")
-    assert foreign.read_text() == '{"x": 1}\n'
