@@ -244,23 +244,12 @@ def _encode(spec: Any, tok: Any, examples: Sequence[Any], max_length: int) -> li
     return out
 
 
-def build(args: Any, command: str) -> int:
-    import torch
-
+def collect_sources(args: Any, spec: Any, tok: Any) -> dict[str, tuple[list, list]]:
+    """Each source's drawn (training, held-out) examples, as (StepExample, Encoded) pairs, the
+    way `build` draws them from `args` (the same split, budgets and seed give the same draws,
+    so benchmarks can rescore a build's held-out traces)."""
     from prm.formats import load_step_examples
-    from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, save_delta, states_key
-    from prm.frozen_train import fit, fold_prior, negative_weight, predict
-    from prm.scorers import load_scorer
-    from prm.specs import get_spec, label_token_ids, with_head
-    from verify.sampling.ct2_backend import cache_dir
 
-    t_start = time.perf_counter()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    spec = with_head(get_spec("token-cls"), args.head)
-    lm, tok = load_base("smollm2")
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
     sources: dict[str, tuple[list, list]] = {}
 
     def add(name: str, tr: Sequence[Any], ho: Sequence[Any], budget: int, held_budget: int, balanced: bool,
@@ -298,6 +287,26 @@ def build(args: Any, command: str) -> int:
         tr_keys = {question_key(e.question) for e in tr}
         drawn_tr, drawn_ho = sources["processbench"]
         sources["processbench"] = (drawn_tr, [x for x in drawn_ho if question_key(x[0].question) not in tr_keys])
+    return sources
+
+
+def build(args: Any, command: str) -> int:
+    import torch
+
+    from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, save_delta, states_key
+    from prm.frozen_train import fit, fold_prior, negative_weight, predict
+    from prm.scorers import load_scorer
+    from prm.specs import get_spec, label_token_ids, with_head
+    from verify.sampling.ct2_backend import cache_dir
+
+    t_start = time.perf_counter()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    spec = with_head(get_spec("token-cls"), args.head)
+    lm, tok = load_base("smollm2")
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    sources = collect_sources(args, spec, tok)
     calibrate = args.threshold_from or ("processbench" if "processbench" in sources else "gsm8k")
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",

@@ -237,6 +237,44 @@ def crossfit_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], g
             "fold_thresholds": thresholds, "n_groups": len(names)}
 
 
+def rule_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], groups: Sequence[str],
+            rule: Any, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """ProcessBench F1 at the threshold `rule` sets on these traces, with a 95% CI from a
+    bootstrap over groups (problems) that sets the threshold again inside every replicate, so
+    the rule's own noise is in the interval.
+
+    >>> from prm.threshold_rules import ThresholdRule
+    >>> r = rule_f1([1, -1] * 10, [[0.8, 0.2], [0.8, 0.8]] * 10, [str(i) for i in range(20)],
+    ...             ThresholdRule("trace-rate", 0.5, 0.5), n_boot=20)
+    >>> r["f1"], r["hits_error"], r["hits_correct"], 0.2 < r["threshold"] <= 0.8
+    (1.0, 10, 10, True)
+    """
+    from prm.threshold_rules import threshold_for
+
+    lo, hi, err = _intervals(labels, step_scores)
+    t = threshold_for(rule, step_scores)
+    right = (lo < t) & (t <= hi)
+    ke, ne, kc, nc = int(right[err].sum()), int(err.sum()), int(right[~err].sum()), int((~err).sum())
+    names = sorted(set(groups))
+    gid = {g: i for i, g in enumerate(names)}
+    members: list[list[int]] = [[] for _ in names]
+    for i, g in enumerate(groups):
+        members[gid[g]].append(i)
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_boot):
+        idx = np.array([i for p in rng.integers(0, len(names), len(names)) for i in members[p]], dtype=int)
+        tb = threshold_for(rule, [step_scores[i] for i in idx])
+        r, e = (lo[idx] < tb) & (tb <= hi[idx]), err[idx]
+        if e.any() and (~e).any():
+            vals.append(harmonic(float(r[e].mean()), float(r[~e].mean())))
+    a_e, a_c = (ke / ne if ne else math.nan), (kc / nc if nc else math.nan)
+    return {"rule": rule.to_dict(), "threshold": t, "f1": harmonic(a_e, a_c) if ne and nc else math.nan,
+            "f1_ci": _percentile_ci(np.array(vals)), "acc_error": a_e, "acc_error_ci": wilson(ke, ne),
+            "acc_correct": a_c, "acc_correct_ci": wilson(kc, nc), "hits_error": ke, "n_error": ne,
+            "hits_correct": kc, "n_correct": nc, "n_groups": len(names)}
+
+
 def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | None = None, sweep: bool = False,
                           batch_size: int = 16, records: str | Path | None = None, n_boot: int = 1000,
                           seed: int = 0, progress: bool = True, limit: int | None = None,
