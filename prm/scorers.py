@@ -57,6 +57,15 @@ class CheckedScorer:
         t = getattr(self.fn, "threshold", None)
         return float(t) if isinstance(t, (int, float)) and 0.0 <= t <= 1.0 else None
 
+    @property
+    def threshold_rule(self) -> Any:
+        """The scorer's own threshold rule (a `prm.threshold_rules.ThresholdRule` that sets the
+        threshold on the evaluated data), or None."""
+        from prm.threshold_rules import ThresholdRule
+
+        rule = getattr(self.fn, "threshold_rule", None)
+        return rule if isinstance(rule, ThresholdRule) else None
+
     def __call__(self, question: str, steps: Sequence[str]) -> list[float]:
         if not steps:  # nothing to score; some models cannot take an empty step list
             return []

@@ -280,3 +280,91 @@ def test_prm_eval_uses_the_prm_s_own_threshold_unless_told_otherwise(base, tmp_p
     assert "  threshold 0.6\n" in res.stdout
     res = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", "arith", "--quiet", "--n-boot", "20"])
     assert "  threshold 0.5\n" in res.stdout  # a scorer without a threshold of its own
+
+
+def test_int8_diff_delta_is_about_half_of_float16_and_scores_within_a_rounding(base, tmp_path):
+    examples = ok_no_examples(120, seed=1)
+    lm, tok = load_base(str(base))
+    prm = FrozenPRM(lm, 2, frozen_dtype="float32", seed=3)
+    reference = prm.reference()
+    assert reference and all(k.startswith("top.") and v.dim() == 2 for k, v in reference.items())
+    enc = _encoded(tok, examples)
+    states = lower_states(prm, [e.input_ids for e in enc], tok.pad_token_id)
+    fit(prm, states, enc, epochs=2, batch_size=16, lr=3e-3, seed=1, progress=False)
+    half, q8 = tmp_path / "f16", tmp_path / "q8"
+    save_delta(prm, half, base=str(base), base_sha="", spec=SPEC, save_dtype="float16")
+    save_delta(prm, q8, base=str(base), base_sha="", spec=SPEC, save_dtype="int8-diff", reference=reference)
+    from safetensors.torch import load_file
+    stored = load_file(str(q8 / "delta.safetensors"))
+    assert {k for k in stored if k.endswith(".int8")} == {f"{k}.int8" for k in reference}
+    matrices = sum(v.numel() for v in reference.values())
+    assert sum(v.numel() for k, v in stored.items() if k.endswith(".int8")) == matrices
+    assert json.loads((q8 / "frozen_prm.json").read_text())["save_dtype"] == "int8-diff"
+    items = [(e.question, list(e.steps)) for e in ok_no_examples(30, seed=2)]
+    exact = HFStepScorer(prm, tok, SPEC).score_batch(items)
+    got = load_frozen_prm(q8, frozen_dtype="float32").score_batch(items)
+    diff = max(abs(a - b) for x, y in zip(got, exact) for a, b in zip(x, y))
+    assert 0 < diff < 2e-3     # rounded, but by a small fraction of the change training made
+    # without the change (the reference itself), the scores would be far off: the diff is applied
+    untrained = HFStepScorer(FrozenPRM(load_base(str(base))[0], 2, frozen_dtype="float32", seed=3), tok, SPEC)
+    assert max(abs(a - b) for x, y in zip(untrained.score_batch(items), exact) for a, b in zip(x, y)) > 20 * diff
+    with pytest.raises(ValueError, match="needs the reference"):
+        save_delta(prm, tmp_path / "x", base=str(base), base_sha="", spec=SPEC, save_dtype="int8-diff")
+    with pytest.raises(ValueError, match="save_dtype must be one of"):
+        save_delta(prm, tmp_path / "x", base=str(base), base_sha="", spec=SPEC, save_dtype="int4")
+    # a tensor missing from an int8-diff delta is refused like any other mismatch
+    from safetensors.torch import save_file
+    from verify.errors import InputError
+    save_file({k: v for k, v in stored.items() if not k.endswith(".scale")}, str(q8 / "delta.safetensors"))
+    with pytest.raises(InputError, match="delta does not match the model"):
+        load_frozen_prm(q8)
+
+
+def test_prm_eval_applies_the_prm_s_threshold_rule_to_the_evaluated_scores(base, tmp_path):
+    from prm.processbench import evaluate_processbench, processbench_metrics, rule_f1
+    from prm.threshold_rules import ThresholdRule, step_rate
+
+    lm, tok = load_base(str(base))
+    prm = FrozenPRM(lm, 1, frozen_dtype="float32", seed=3)
+    out = tmp_path / "prm"
+    rule = {"kind": "step-rate", "threshold": 0.4, "rate": 0.25, "source": "held-out traces"}
+    save_delta(prm, out, base=str(base), base_sha="", spec=SPEC, extra={"threshold": 0.4, "threshold_rule": rule})
+    rng = random.Random(5)
+    rows = [{"id": f"s{i}", "problem": f"q{i}", "steps": [f"{rng.choice('abc')} ok", f"{rng.choice('de')} no", "f"],
+             "label": rng.choice([-1, 0, 1, 2])} for i in range(40)]
+    data = tmp_path / "pb.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    scorer = load_scorer(str(out))
+    assert scorer.threshold_rule == ThresholdRule("step-rate", 0.4, 0.25) and scorer.threshold == 0.4
+    res = evaluate_processbench(data, scorer, records=tmp_path / "rec.jsonl", n_boot=200, progress=False)
+    recs = [json.loads(line) for line in (tmp_path / "rec.jsonl").read_text().splitlines()]
+    scores = [r["step_scores"] for r in recs]
+    t = res["report"]["threshold"]
+    assert step_rate(scores, t) >= 0.25 and t != 0.4          # set on these scores, not the stored threshold
+    assert res["threshold_source"] == "the PRM's step-rate rule" and res["threshold_rule"]["rate"] == 0.25
+    labels = [r["label"] for r in rows]
+    fixed = processbench_metrics(labels, scores, t, n_boot=200)
+    assert res["report"]["f1"] == pytest.approx(fixed.f1) and res["report"]["hits_error"] == fixed.hits_error
+    ruled = rule_f1(labels, scores, [r["problem"] for r in rows], scorer.threshold_rule, n_boot=200)
+    assert tuple(res["report"]["f1_ci"]) == tuple(ruled["f1_ci"])   # re-thresholded bootstrap, not the fixed one
+    assert [r["pred"] for r in recs] == [next((i for i, x in enumerate(s) if x < t), -1) for s in scores]
+    cli = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", str(out), "--quiet", "--n-boot", "200"])
+    assert cli.exit_code == 0, cli.output
+    assert f"  threshold {t:.4g} (the PRM's step-rate rule: 25.0% of the steps here score below it" in cli.stdout
+    assert "(bootstrap over problems, threshold set again in each; 95% CI)" in cli.stdout
+    given = runner.invoke(app, ["prm", "eval", "--data", str(data), "--prm", str(out), "--quiet", "--n-boot", "20",
+                                "--threshold", "0.6"])
+    assert "  threshold 0.6\n" in given.stdout                 # --threshold overrides the rule
+
+
+@pytest.mark.parametrize("rule", [{"kind": "median", "threshold": 0.5, "rate": 0.2},
+                                  {"kind": "step-rate", "threshold": 0.5, "rate": 1.5}, "step-rate"])
+def test_a_broken_threshold_rule_is_an_input_error_naming_the_field(base, tmp_path, rule):
+    from verify.errors import InputError
+
+    lm, _ = load_base(str(base))
+    save_delta(FrozenPRM(lm, 1, frozen_dtype="float32"), tmp_path, base=str(base), base_sha="", spec=SPEC,
+               extra={"threshold_rule": rule})
+    with pytest.raises(InputError, match="threshold_rule must be") as err:
+        load_scorer(str(tmp_path))
+    assert err.value.field == "threshold_rule" and err.value.path.endswith("frozen_prm.json")

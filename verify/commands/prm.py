@@ -36,7 +36,8 @@ def eval_command(
     data: Path = typer.Option(..., "--data", help="ProcessBench JSONL (id, problem, steps, label)."),
     prm: str = typer.Option(..., "--prm", help=PRM_HELP),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="A step scored below this is an error "
-                                              "[default: the PRM's own threshold if it has one, else 0.5]."),
+                                              "[default: the PRM's own threshold rule or threshold if it has one, "
+                                              "else 0.5]."),
     sweep: bool = typer.Option(False, "--sweep", help="Also report the F1-best threshold (tuned on this data)."),
     crossfit: int = typer.Option(0, "--crossfit", min=0, help="Also report F1 with the threshold cross-fitted over "
                                  "K folds of problems (each fold at the other folds' F1-best threshold); 0: off."),
@@ -81,7 +82,13 @@ def format_eval(result: dict[str, Any]) -> str:
     lines = [f"ProcessBench {Path(result['data']).name}: n={result['n']} "
              f"({r['n_error']} with an error, {r['n_correct']} fully correct), scorer {result['scorer']}"]
     own = " (the PRM's own, chosen on its validation data)" if result.get("threshold_source") == "the PRM's own" else ""
-    lines += _report_lines(r, f"threshold {r['threshold']:.4g}{own}")
+    rule = result.get("threshold_rule")
+    if rule:
+        what = "steps" if rule["kind"] == "step-rate" else "solutions"
+        own = (f" (the PRM's {rule['kind']} rule: {100 * rule['rate']:.1f}% of the {what} here score below it, the share "
+               f"below its F1-best {rule['threshold']:.3g} on its validation data; set from scores, not labels)")
+    lines += _report_lines(r, f"threshold {r['threshold']:.4g}{own}",
+                           f1_note="bootstrap over problems, threshold set again in each; 95% CI" if rule else None)
     lines.append(f"  forward tokens                {result['forward_tokens']}")
     if result.get("tuned"):
         lines += _report_lines(result["tuned"], f"threshold {result['tuned']['threshold']:.4g} "
@@ -106,14 +113,14 @@ def _ci(v: Any, lo_hi: Any) -> str:
     return f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
 
 
-def _report_lines(r: dict[str, Any], title: str) -> list[str]:
+def _report_lines(r: dict[str, Any], title: str, f1_note: str | None = None) -> list[str]:
     return [
         f"  {title}",
         f"  accuracy, erroneous samples   {_ci(r['acc_error'], r['acc_error_ci'])}  "
         f"({r['hits_error']}/{r['n_error']}, Wilson 95% CI)",
         f"  accuracy, correct samples     {_ci(r['acc_correct'], r['acc_correct_ci'])}  "
         f"({r['hits_correct']}/{r['n_correct']}, Wilson 95% CI)",
-        f"  F1 (harmonic mean)            {_ci(r['f1'], r['f1_ci'])}  (bootstrap 95% CI)",
+        f"  F1 (harmonic mean)            {_ci(r['f1'], r['f1_ci'])}  ({f1_note or 'bootstrap 95% CI'})",
         f"  step AUROC                    {_ci(r['auroc'], r['auroc_ci'])}  "
         f"({r['n_pos_steps']} correct steps, {r['n_neg_steps']} first-error steps; bootstrap 95% CI)",
     ]
@@ -165,8 +172,8 @@ def score_command(
 
 
 def _json_safe(obj: Any) -> Any:
-    """NaN -> None, tuples -> lists, so the summary is strict JSON."""
-    if isinstance(obj, float) and math.isnan(obj):
+    """NaN and infinities -> None, tuples -> lists, so the summary is strict JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
