@@ -215,6 +215,14 @@ def test_shipped_smollm2_prm_scores_each_step_in_0_1():
     assert [len(x) for x in out] == [2, 1]
     assert all(0.0 <= s <= 1.0 for x in out for s in x)
     assert scorer.forward_tokens > 0
+    # what the issue caps and the docs state: <= 20 MB of safetensors; the step-rate rule is the default
+    folder = SHIPPED["smollm2-prm"]
+    assert (folder / "delta.safetensors").stat().st_size <= 20 * 1024 * 1024
+    meta = json.loads((folder / "frozen_prm.json").read_text())
+    assert meta["save_dtype"] == "int8-diff" and meta["train_layers"] == 4
+    rule = scorer.threshold_rule
+    assert rule.kind == "step-rate" and round(100 * rule.rate, 1) == 28.3
+    assert "28.3%" in (folder / "README.md").read_text()
 
 
 def test_build_helpers_split_by_problem_draw_within_budget_and_group_the_auroc():
