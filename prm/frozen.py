@@ -383,7 +383,7 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
-def _threshold_rule(meta: dict, where: Path) -> Any:
+def threshold_rule(meta: dict, where: Path) -> Any:
     """frozen_prm.json's ``threshold_rule`` as a ThresholdRule (None when absent)."""
     from prm.threshold_rules import RULES, ThresholdRule
 
@@ -444,5 +444,5 @@ def load_frozen_prm(path: str | Path, *, device: str = "cpu", batch_size: int = 
                 v.copy_(tensors[k].float())
     scorer = HFStepScorer(prm.eval(), tok, spec, device=device, batch_size=batch_size)
     scorer.threshold = meta.get("threshold")  # chosen on the PRM's validation data (None: 0.5)
-    scorer.threshold_rule = _threshold_rule(meta, path / CONFIG_FILE)
+    scorer.threshold_rule = threshold_rule(meta, path / CONFIG_FILE)
     return scorer
