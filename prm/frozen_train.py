@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from prm.frozen import FrozenPRM, base_identity, load_base, lower_states, pad_states, save_delta, states_key
+from prm.frozen import INT8_DIFF, FrozenPRM, base_identity, load_base, lower_states, pad_states, save_delta, states_key
 from prm.specs import get_spec, label_token_ids, with_head
 from verify.errors import InputError
 
@@ -162,6 +162,7 @@ def train_frozen(cfg: Any, on_step: Callable[[dict], None] | None = None) -> Any
         raise InputError("no example has a labelled step", path=cfg.data)
     prm = FrozenPRM(lm, cfg.train_layers, head=spec.head, label_ids=label_ids,
                     frozen_dtype=cfg.frozen_dtype, seed=cfg.seed)
+    reference = prm.reference() if cfg.save_dtype == INT8_DIFF else None  # the base's own matrices
     load_s = time.perf_counter() - t0
     _, sha = base_identity(cfg.base_model)
     ids = [e.input_ids for e in encoded]
@@ -195,7 +196,7 @@ def train_frozen(cfg: Any, on_step: Callable[[dict], None] | None = None) -> Any
     timing = {"load_s": round(load_s, 1), "states_s": round(states_s, 1), "train_s": round(train_s, 1),
               "tokens": sum(map(len, ids)), "examples": len(encoded)}
     save_delta(prm, out_dir, base=base, base_sha=sha, spec=with_head(spec, "cls"),
-               save_dtype=cfg.save_dtype,
+               save_dtype=cfg.save_dtype, reference=reference,
                extra={"head_init": spec.head, "neg_weight": neg_w, "prior_folded": True, "timing": timing})
     conf = {k: v for k, v in asdict(cfg).items() if k != "examples"}
     (out_dir / "train_config.json").write_text(json.dumps(conf, indent=2) + "\n", encoding="utf-8")

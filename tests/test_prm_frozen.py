@@ -177,8 +177,19 @@ def test_cli_train_layers_writes_a_delta_that_scores(base, tmp_path):
     assert meta["neg_weight"] == pytest.approx(1.5, abs=0.3)  # about 60% of the steps are positive
     assert len(list((tmp_path / "cache" / "prm-states").iterdir())) == 1
     held = ok_no_examples(60, seed=7)
-    scores = load_scorer(str(out)).score_batch([(e.question, list(e.steps)) for e in held])
+    items = [(e.question, list(e.steps)) for e in held]
+    scores = load_scorer(str(out)).score_batch(items)
     assert auroc([s for ss in scores for s in ss], [y == 1.0 for e in held for y in e.labels]) >= 0.9
+    # the same training saved as int8-diff: the same model within a rounding
+    q8 = tmp_path / "q8"
+    res = runner.invoke(app, ["prm", "train", "--data", str(data), "--base-model", str(base), "--out", str(q8),
+                              "--train-layers", "1", "--frozen-dtype", "float32", "--balance", "--epochs", "3",
+                              "--lr", "3e-3", "--batch-size", "16", "--seed", "1", "--quiet", "--save-dtype", "int8-diff"],
+                        env={"VERIFY_CACHE_DIR": str(tmp_path / "cache")})
+    assert res.exit_code == 0, res.output
+    assert json.loads((q8 / "frozen_prm.json").read_text())["save_dtype"] == "int8-diff"
+    q8_scores = load_scorer(str(q8)).score_batch(items)
+    assert max(abs(a - b) for x, y in zip(q8_scores, scores) for a, b in zip(x, y)) < 5e-3
 
 
 @pytest.mark.parametrize("args, message", [
@@ -186,6 +197,10 @@ def test_cli_train_layers_writes_a_delta_that_scores(base, tmp_path):
     (["--save-dtype", "float16"], "error: --save-dtype applies with --train-layers only\n"),
     (["--train-layers", "1", "--lora"], "error: --train-layers and --lora are two different ways to train; "
                                         "choose one\n"),
+    # checked before a model loads, not after minutes of training at the save
+    (["--train-layers", "1", "--save-dtype", "int4"],
+     "error: --save-dtype must be one of float32, float16, bfloat16, int8-diff, not 'int4'\n"),
+    (["--train-layers", "1", "--frozen-dtype", "float8"], "error: --frozen-dtype must be float32 or bfloat16, not 'float8'\n"),
 ])
 def test_cli_train_layers_option_errors(base, tmp_path, args, message):
     data = write_plain_jsonl(tmp_path / "train.jsonl", ok_no_examples(4, seed=6))

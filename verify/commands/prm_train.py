@@ -41,8 +41,9 @@ def train_command(
                                  "steps by #positive / #negative."),
     frozen_dtype: str = typer.Option("bfloat16", "--frozen-dtype", help="With --train-layers: "
                                      "dtype of the frozen layers (float32 or bfloat16)."),
-    save_dtype: str = typer.Option("float32", "--save-dtype", help="With --train-layers: dtype "
-                                   "of the saved delta (float32, float16, bfloat16)."),
+    save_dtype: str = typer.Option("float32", "--save-dtype", help="With --train-layers: how the delta "
+                                   "is saved (float32, float16, bfloat16, or int8-diff: each trained matrix's "
+                                   "change from the base, int8 per row, half of float16)."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (merged when saved)."),
     lora_r: int = typer.Option(8, "--lora-r", min=1),
     epochs: int = typer.Option(1, "--epochs", min=1),
@@ -72,6 +73,12 @@ def train_command(
         refuse_unused(ctx, ["balance", "frozen_dtype", "save_dtype"], "applies with --train-layers only")
     elif lora:
         fail("--train-layers and --lora are two different ways to train; choose one")
+    if train_layers is not None:  # before minutes of training, not at the save
+        from prm.frozen import SAVE_DTYPES
+        if save_dtype not in SAVE_DTYPES:
+            fail(f"--save-dtype must be one of {', '.join(SAVE_DTYPES)}, not {save_dtype!r}")
+        if frozen_dtype not in ("float32", "bfloat16"):
+            fail(f"--frozen-dtype must be float32 or bfloat16, not {frozen_dtype!r}")
     if head is not None and head not in HEADS:
         fail(f"--head must be token-cls or lm, not {head!r}")
     # cheap checks before a model is loaded (a missing --base-model path went to the network)
