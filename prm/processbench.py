@@ -306,7 +306,8 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
     every bootstrap replicate), else its threshold (a trained PRM's, chosen on its validation
     data), else 0.5; "threshold_source" in the result says which ("given", "the PRM's step-rate
     rule", "the PRM's own", "default") and "threshold_rule" holds the rule (or None).
-    Then returns {"data", "n", "scorer", "forward_tokens", "report", "tuned", "crossfit", "threshold_source"};
+    Then returns {"data", "n", "scorer", "forward_tokens", "report", "tuned", "crossfit", "threshold_source",
+    "threshold_rule"};
     "tuned" is the sweep's report (threshold tuned on this data) or None; "crossfit" is
     `crossfit_f1` with `crossfit` folds over problems (0: None).
 
