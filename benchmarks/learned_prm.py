@@ -60,7 +60,7 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     ProcessBench). `known` maps (question, steps) to scores already computed (the main
     job's traces are the labelled ones): only the others are scored.
     """
-    from prm.processbench import processbench_metrics, rule_f1, scorer_threshold
+    from prm.processbench import scorer_threshold, threshold_report
     rows = [json.loads(x) for x in Path(labels_path).read_text().splitlines() if x.strip()]
     items = [(r.get("question", ""), tuple(r["steps"])) for r in rows]
     known = dict(known or {})
@@ -71,13 +71,11 @@ def heldout_steps(labels_path: str | Path, scorer: Any, *, n_boot: int = 1000,
     scores = [known[it] for it in items]
     seconds = time.perf_counter() - t0
     labels = [first_zero(r.get("hard_labels") or r["labels"]) for r in rows]
-    threshold, source, rule = scorer_threshold(scorer, scores)  # as evaluate_processbench resolves it
-    rep = processbench_metrics(labels, scores, threshold, n_boot=n_boot).to_dict()
-    rep["threshold_source"] = source
     # the traces of one problem are not independent: the intervals resample problems
     groups = [str(r.get("problem_id", i)) for i, r in enumerate(rows)]
-    if rule is not None:  # the threshold was set from these scores: set it again in each replicate
-        rep["f1_ci"] = rule_f1(labels, scores, groups, rule, n_boot=n_boot)["f1_ci"]
+    threshold, source, rule = scorer_threshold(scorer, scores)  # as evaluate_processbench resolves it
+    rep = threshold_report(labels, scores, groups, threshold, rule, n_boot=n_boot)
+    rep["threshold_source"] = source
     rep["auroc_ci"] = problem_bootstrap_auroc(labels, scores, groups, n_boot=n_boot)
     rep["auroc_ci_over"] = "problems"
     return {"data": str(labels_path), "n_traces": len(rows), "n_problems": len(set(groups)), "report": rep,

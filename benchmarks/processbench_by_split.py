@@ -38,20 +38,11 @@ def by_split(data: str | Path, records: str | Path, threshold: float | None, rul
              n_boot: int = 1000, seed: int = 0) -> dict[str, dict]:
     """Per split: n, threshold, F1 (own threshold), cross-fitted F1 and step AUROC with CIs."""
     from prm.formats import iter_processbench
-    from prm.processbench import crossfit_f1, processbench_metrics, rule_f1
-    from verify.errors import InputError
-    from verify.records.io import iter_jsonl
+    from prm.processbench import crossfit_f1, recorded_scores, threshold_report
+    from prm.threshold_rules import threshold_for
 
-    scores = {}
-    for line, rec in iter_jsonl(records):
-        if not isinstance(rec.get("step_scores"), list) or "id" not in rec:
-            raise InputError("not a verify prm eval record (needs id and step_scores)", path=str(records), line=line)
-        scores[rec["id"]] = rec["step_scores"]
     rows = list(iter_processbench(data))
-    missing = [r[1] for r in rows if r[1] not in scores]
-    if missing:
-        raise InputError(f"no record for {len(missing)} of {len(rows)} samples of {data} (first: {missing[0]})",
-                         path=str(records))
+    scores = dict(zip((r[1] for r in rows), recorded_scores(records, rows, data)))
     splits: dict[str, list] = {}
     for r in rows:
         splits.setdefault(str(r[1]).rsplit("-", 1)[0], []).append(r)
@@ -59,16 +50,12 @@ def by_split(data: str | Path, records: str | Path, threshold: float | None, rul
     for name, part in sorted(splits.items()):
         labels, groups = [r[4] for r in part], [r[2] for r in part]
         s = [scores[r[1]] for r in part]
-        t = 0.5 if threshold is None else threshold
-        if rule is not None:
-            ruled = rule_f1(labels, s, groups, rule, n_boot=n_boot, seed=seed)
-            t = ruled["threshold"]
-        rep = processbench_metrics(labels, s, t, n_boot=n_boot, seed=seed)
-        f1_ci = ruled["f1_ci"] if rule is not None else rep.f1_ci
+        t = threshold_for(rule, s) if rule is not None else 0.5 if threshold is None else threshold
+        rep = threshold_report(labels, s, groups, t, rule, n_boot=n_boot, seed=seed)
         cf = crossfit_f1(labels, s, groups, k=5, n_boot=n_boot, seed=seed)
-        out[name] = {"n": len(part), "n_error": rep.n_error, "threshold": t, "f1": rep.f1, "f1_ci": f1_ci,
-                     "crossfit_f1": cf["f1"], "crossfit_f1_ci": cf["f1_ci"], "auroc": rep.auroc,
-                     "auroc_ci": rep.auroc_ci}
+        out[name] = {"n": len(part), "n_error": rep["n_error"], "threshold": t, "f1": rep["f1"],
+                     "f1_ci": rep["f1_ci"], "crossfit_f1": cf["f1"], "crossfit_f1_ci": cf["f1_ci"],
+                     "auroc": rep["auroc"], "auroc_ci": rep["auroc_ci"]}
     return out
 
 

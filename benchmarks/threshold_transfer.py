@@ -98,24 +98,13 @@ def apply_rule(source: tuple[list[int], list[list[float]], list[str]], kind: str
     """Rule `kind` calibrated on `source`, applied to the step scores in `records` (a `verify
     prm eval --records` file of `data`): `prm.processbench.rule_f1`'s result."""
     from prm.formats import iter_processbench
-    from prm.processbench import rule_f1
+    from prm.processbench import recorded_scores, rule_f1
     from prm.threshold_rules import calibrate
-    from verify.errors import InputError
-    from verify.records.io import iter_jsonl
 
     rows = list(iter_processbench(data))
-    scores = {}
-    for line, rec in iter_jsonl(records):
-        if not isinstance(rec, dict) or "id" not in rec or not isinstance(rec.get("step_scores"), list):
-            raise InputError("not a verify prm eval record (needs id and step_scores)", path=str(records), line=line)
-        scores[rec["id"]] = rec["step_scores"]
-    missing = [r[1] for r in rows if r[1] not in scores]
-    if missing:
-        raise InputError(f"no record for {len(missing)} of {len(rows)} samples of {data} (first: {missing[0]})",
-                         path=str(records))
+    scores = recorded_scores(records, rows, data)
     rule = calibrate(kind, source[0], source[1])
-    return rule_f1([r[4] for r in rows], [scores[r[1]] for r in rows], [r[2] for r in rows], rule,
-                   n_boot=n_boot, seed=seed)
+    return rule_f1([r[4] for r in rows], scores, [r[2] for r in rows], rule, n_boot=n_boot, seed=seed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -190,6 +190,39 @@ def _crossfit_hits(lo: np.ndarray, hi: np.ndarray, err: np.ndarray, fold: np.nda
     return right, thresholds
 
 
+def _members(groups: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+    """The sorted group names and, per name, the indices of its samples."""
+    names = sorted(set(groups))
+    gid = {g: i for i, g in enumerate(names)}
+    members: list[list[int]] = [[] for _ in names]
+    for i, g in enumerate(groups):
+        members[gid[g]].append(i)
+    return names, members
+
+
+def _resampled_f1(members: list[list[int]], err: np.ndarray, right_in: Any, n_boot: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """F1 over `n_boot` resamples of whole groups; `right_in(idx)` says which of the resampled
+    samples are predicted right (it redoes whatever set the threshold)."""
+    vals = []
+    for _ in range(n_boot):
+        idx = np.array([i for p in rng.integers(0, len(members), len(members)) for i in members[p]], dtype=int)
+        r, e = right_in(idx), err[idx]
+        if e.any() and (~e).any():
+            vals.append(harmonic(float(r[e].mean()), float(r[~e].mean())))
+    return np.array(vals)
+
+
+def _hits(right: np.ndarray, err: np.ndarray, resampled: np.ndarray) -> dict[str, Any]:
+    """Accuracies (Wilson CIs), F1 and its bootstrap CI from per-sample right/wrong."""
+    ke, ne = int(right[err].sum()), int(err.sum())
+    kc, nc = int(right[~err].sum()), int((~err).sum())
+    a_e, a_c = (ke / ne if ne else math.nan), (kc / nc if nc else math.nan)
+    return {"f1": harmonic(a_e, a_c) if ne and nc else math.nan, "f1_ci": _percentile_ci(resampled),
+            "acc_error": a_e, "acc_error_ci": wilson(ke, ne), "acc_correct": a_c, "acc_correct_ci": wilson(kc, nc),
+            "hits_error": ke, "n_error": ne, "hits_correct": kc, "n_correct": nc}
+
+
 def crossfit_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], groups: Sequence[str], *,
                 k: int = 5, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """ProcessBench F1 with the threshold *cross-fitted*: the groups (problems) are dealt into
@@ -210,31 +243,15 @@ def crossfit_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], g
     (1.0, 10, 10, True)
     """
     lo, hi, err = _intervals(labels, step_scores)
-    names = sorted(set(groups))
+    names, members = _members(groups)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(names))
     fold_of = {names[j]: i % k for i, j in enumerate(order)}
-    gid = {g: i for i, g in enumerate(names)}
     fold = np.array([fold_of[g] for g in groups])
     right, thresholds = _crossfit_hits(lo, hi, err, fold, k)
-    ke, ne = int(right[err].sum()), int(err.sum())
-    kc, nc = int(right[~err].sum()), int((~err).sum())
-    a_e, a_c = (ke / ne if ne else math.nan), (kc / nc if nc else math.nan)
-    members: list[list[int]] = [[] for _ in names]
-    for i, g in enumerate(groups):
-        members[gid[g]].append(i)
-    vals = []
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(names), len(names))
-        idx = np.array([i for p in pick for i in members[p]], dtype=int)
-        r, _ = _crossfit_hits(lo[idx], hi[idx], err[idx], fold[idx], k)
-        e = err[idx]
-        if e.any() and (~e).any():
-            vals.append(harmonic(float(r[e].mean()), float(r[~e].mean())))
-    return {"k": k, "f1": harmonic(a_e, a_c) if ne and nc else math.nan, "f1_ci": _percentile_ci(np.array(vals)),
-            "acc_error": a_e, "acc_error_ci": wilson(ke, ne), "acc_correct": a_c, "acc_correct_ci": wilson(kc, nc),
-            "hits_error": ke, "n_error": ne, "hits_correct": kc, "n_correct": nc,
-            "fold_thresholds": thresholds, "n_groups": len(names)}
+    resampled = _resampled_f1(members, err, lambda idx: _crossfit_hits(lo[idx], hi[idx], err[idx], fold[idx], k)[0],
+                              n_boot, rng)
+    return {"k": k, **_hits(right, err, resampled), "fold_thresholds": thresholds, "n_groups": len(names)}
 
 
 def rule_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], groups: Sequence[str],
@@ -252,27 +269,27 @@ def rule_f1(labels: Sequence[int], step_scores: Sequence[Sequence[float]], group
     from prm.threshold_rules import threshold_for
 
     lo, hi, err = _intervals(labels, step_scores)
+    names, members = _members(groups)
+
+    def right_in(idx: np.ndarray) -> np.ndarray:
+        t = threshold_for(rule, [step_scores[i] for i in idx])
+        return (lo[idx] < t) & (t <= hi[idx])
+
     t = threshold_for(rule, step_scores)
     right = (lo < t) & (t <= hi)
-    ke, ne, kc, nc = int(right[err].sum()), int(err.sum()), int(right[~err].sum()), int((~err).sum())
-    names = sorted(set(groups))
-    gid = {g: i for i, g in enumerate(names)}
-    members: list[list[int]] = [[] for _ in names]
-    for i, g in enumerate(groups):
-        members[gid[g]].append(i)
-    rng = np.random.default_rng(seed)
-    vals = []
-    for _ in range(n_boot):
-        idx = np.array([i for p in rng.integers(0, len(names), len(names)) for i in members[p]], dtype=int)
-        tb = threshold_for(rule, [step_scores[i] for i in idx])
-        r, e = (lo[idx] < tb) & (tb <= hi[idx]), err[idx]
-        if e.any() and (~e).any():
-            vals.append(harmonic(float(r[e].mean()), float(r[~e].mean())))
-    a_e, a_c = (ke / ne if ne else math.nan), (kc / nc if nc else math.nan)
-    return {"rule": rule.to_dict(), "threshold": t, "f1": harmonic(a_e, a_c) if ne and nc else math.nan,
-            "f1_ci": _percentile_ci(np.array(vals)), "acc_error": a_e, "acc_error_ci": wilson(ke, ne),
-            "acc_correct": a_c, "acc_correct_ci": wilson(kc, nc), "hits_error": ke, "n_error": ne,
-            "hits_correct": kc, "n_correct": nc, "n_groups": len(names)}
+    resampled = _resampled_f1(members, err, right_in, n_boot, np.random.default_rng(seed))
+    return {"rule": rule.to_dict(), "threshold": t, **_hits(right, err, resampled), "n_groups": len(names)}
+
+
+def threshold_report(labels: Sequence[int], step_scores: Sequence[Sequence[float]], groups: Sequence[str],
+                     threshold: float, rule: Any = None, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """`processbench_metrics` at `threshold`, as a dict. When a threshold `rule` set that
+    threshold from these scores, F1's interval comes from `rule_f1` instead (over `groups`,
+    the threshold set again in every replicate)."""
+    report = processbench_metrics(labels, step_scores, threshold, n_boot=n_boot, seed=seed).to_dict()
+    if rule is not None:
+        report["f1_ci"] = rule_f1(labels, step_scores, groups, rule, n_boot=n_boot, seed=seed)["f1_ci"]
+    return report
 
 
 def scorer_threshold(scorer: Any, step_scores: Sequence[Sequence[float]]) -> tuple[float, str, Any]:
@@ -340,11 +357,7 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
     if records is not None:  # one atomic replace at the end: never unlinks what the path is (/dev/stdout)
         write_jsonl_atomic(records, [{"id": i, "label": y, "pred": first_error(s, threshold), "step_scores": s}
                                      for i, y, s in zip(ids, labels, all_scores)])
-    report = processbench_metrics(labels, all_scores, threshold, n_boot=n_boot, seed=seed).to_dict()
-    ruled = None
-    if rule is not None:  # the rule's own noise belongs in the interval: re-thresholded per replicate
-        ruled = rule_f1(labels, all_scores, groups, rule, n_boot=n_boot, seed=seed)
-        report["f1_ci"] = ruled["f1_ci"]
+    report = threshold_report(labels, all_scores, groups, threshold, rule, n_boot=n_boot, seed=seed)
     tuned = None
     if sweep:
         t, _ = best_threshold(labels, all_scores)
@@ -354,6 +367,25 @@ def evaluate_processbench(data: str | Path, scorer: Any, *, threshold: float | N
             "forward_tokens": int(getattr(checked, "forward_tokens", 0)),
             "report": report, "tuned": tuned, "crossfit": cross, "threshold_source": source,
             "threshold_rule": None if rule is None else rule.to_dict()}
+
+
+def recorded_scores(records: str | Path, rows: Sequence[tuple], data: str | Path) -> list[list[float]]:
+    """The step scores that `evaluate_processbench(records=...)` wrote, in the order of `rows`
+    (from `iter_processbench` of the evaluated file `data`). `InputError` naming the records file for a
+    record without id and step_scores (with its line) or a row without a record."""
+    from verify.errors import InputError
+    from verify.records.io import iter_jsonl
+
+    scores = {}
+    for line, rec in iter_jsonl(records):
+        if "id" not in rec or not isinstance(rec.get("step_scores"), list):
+            raise InputError("not a verify prm eval record (needs id and step_scores)", path=str(records), line=line)
+        scores[rec["id"]] = rec["step_scores"]
+    missing = [r[1] for r in rows if r[1] not in scores]
+    if missing:
+        raise InputError(f"no record for {len(missing)} of {len(rows)} samples of {data} (first: {missing[0]})",
+                         path=str(records))
+    return [scores[r[1]] for r in rows]
 
 
 def _percentile_ci(x: np.ndarray) -> tuple[float, float]:
