@@ -58,12 +58,12 @@ def heldout_scores(prm_dir: str | Path, names: Sequence[str], scorer_name: str |
     sources = collect_sources(args, spec, tok)
     _, sha = base_identity("smollm2")
     cut = prm.n_layers - prm.train_layers
+    other = load_scorer(scorer_name) if scorer_name else None
     out = {}
     for name in names:
         part = sources[name][1]
         enc = [e for _, e in part]
-        if scorer_name:
-            other = load_scorer(scorer_name)
+        if other is not None:
             scores = [other(ex.question, list(ex.steps)) for ex, _ in part]
         else:
             ids = [e.input_ids for e in enc]
@@ -139,11 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     aurocs = {}
     if args.auroc:
         from prm.build_smollm2_prm import grouped_auroc
+        from prm.processbench import step_targets
 
         for name, (labels, scores, groups) in data.items():
-            steps = [[1.0 if (y == -1 or i < y) else 0.0 for i in range(len(s) if y == -1 else y + 1)]
-                     for y, s in zip(labels, scores)]
-            aurocs[name] = grouped_auroc([s[:len(t)] for s, t in zip(scores, steps)], steps, groups)
+            targets = [step_targets(y, s) for y, s in zip(labels, scores)]  # steps up to the first error
+            aurocs[name] = grouped_auroc([x for x, _ in targets], [[float(b) for b in ys] for _, ys in targets],
+                                         groups)
             m = aurocs[name]
             print(f"{name}: step AUROC {m['auroc']:.3f} [{m['ci'][0]:.3f}, {m['ci'][1]:.3f}] "
                   f"({m['n_steps']} steps up to the first error, {m['n_groups']} problems)")
